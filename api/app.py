@@ -1,0 +1,59 @@
+"""The ASGI app: `api.app:app`, or `api.app:create_app()` for other settings."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from api import db
+from api.graphiql import graphiql_routes
+from api.http import GraphQLEndpoint
+from api.settings import Settings, load_settings
+
+
+def create_app(settings: Settings | None = None, *, apply_migrations: bool = True) -> Starlette:
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        if apply_migrations:
+            await db.migrate(settings.database_url)
+        else:
+            await db.connect(settings.database_url)
+        try:
+            yield
+        finally:
+            await db.close()
+
+    async def healthz(_: Request) -> Response:
+        try:
+            await db.conn().execute_query("SELECT 1")
+        except Exception:  # any failure to answer is "unhealthy", never a crash
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    graphql = GraphQLEndpoint(settings)
+    routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        *graphiql_routes(),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+_app: Starlette | None = None
+
+
+def __getattr__(name: str) -> Starlette:
+    # `api.app:app` is built on first access, so importing this module reads no settings.
+    global _app
+    if name != "app":
+        raise AttributeError(name)
+    if _app is None:
+        _app = create_app()
+    return _app

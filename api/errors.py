@@ -1,0 +1,91 @@
+"""One exception per `extensions.code` of the contract; everything else is masked."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import ClassVar
+
+from graphql import GraphQLError, GraphQLSyntaxError
+from strawberry.extensions import SchemaExtension
+
+log = logging.getLogger("likegraph.errors")
+
+INTERNAL_MESSAGE = "Internal server error."
+
+
+class AppError(Exception):
+    code: ClassVar[str] = "INTERNAL"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Unauthenticated(AppError):
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(AppError):
+    code = "FORBIDDEN"
+
+
+class NotFound(AppError):
+    code = "NOT_FOUND"
+
+
+class BadUserInput(AppError):
+    code = "BAD_USER_INPUT"
+
+
+class Conflict(AppError):
+    code = "CONFLICT"
+
+
+PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+
+
+def login_required() -> Unauthenticated:
+    return Unauthenticated("You must be logged in.")
+
+
+class ErrorCodes(SchemaExtension):
+    """Gives every error its `extensions.code` and masks anything unexpected to INTERNAL."""
+
+    def on_operation(self) -> Iterator[None]:
+        self._executing = False
+        yield
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            result.errors = [self._classify(e) for e in result.errors]
+
+    def on_execute(self) -> Iterator[None]:
+        self._executing = True
+        yield
+
+    def _classify(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        if isinstance(original, AppError):
+            return self._with_code(error, original.message, original.code)
+        if isinstance(error, GraphQLSyntaxError):
+            return self._with_code(error, error.message, PARSE_FAILED)
+        if original is None and not self._executing:
+            return self._with_code(error, error.message, VALIDATION_FAILED)
+        if original is None and not error.path:
+            # Variable coercion: the request's own values were wrong.
+            return self._with_code(error, error.message, BadUserInput.code)
+        log.error("internal error in a GraphQL request", exc_info=original or error)
+        return self._with_code(error, INTERNAL_MESSAGE, AppError.code)
+
+    @staticmethod
+    def _with_code(error: GraphQLError, message: str, code: str) -> GraphQLError:
+        return GraphQLError(
+            message=message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            original_error=None,
+            extensions={"code": code},
+        )

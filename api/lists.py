@@ -1,0 +1,123 @@
+"""Keyset-paginated list queries, filtered in SQL by the policy and batched per request.
+
+Each function takes many page requests and answers them in one statement: a UNION ALL
+of one index-driven subquery per request (per stream, for likers), each cut at
+`first + 1` rows so `hasNextPage` counts only rows the viewer may see.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from api.rows import AccountRow, LikeRow, LikerRow, VideoRow, to_datetime
+from auth.policy import Owner, content_visible_sql, liker_streams_sql, video_visible_sql
+from auth.viewer import Viewer
+from models.sql import Sql
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    owner_id: int  # the video whose likers, or the account whose likes or videos
+    first: int
+    after: int | None  # the row id the page starts after, decoded from a cursor
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    has_next: bool
+
+
+def _cut(items: list[T], first: int) -> Page[T]:
+    return Page(items=items[:first], has_next=len(items) > first)
+
+
+def _after(sql: Sql, column: str, after: int | None) -> str:
+    """The keyset condition: rows strictly after the cursor's row, in descending id order."""
+    return "" if after is None else f" AND {column} < {sql.p(after)}"
+
+
+def _union(parts: list[str]) -> str:
+    return " UNION ALL ".join(f"SELECT * FROM ({p}) AS s{i}" for i, p in enumerate(parts))
+
+
+async def likers_pages(viewer: Viewer, requests: Sequence[PageRequest]) -> list[Page[LikerRow]]:
+    """Rule 4: the likers of visible videos, newest like first."""
+    sql = Sql()
+    parts: list[str] = []
+    for n, req in enumerate(requests):
+        if req.first == 0:
+            continue
+        for stream in liker_streams_sql(viewer, sql, "l"):
+            parts.append(
+                f"SELECT {n} AS req, l.id AS like_id, l.liked_at, {AccountRow.columns('a')}"
+                " FROM video_like l JOIN account a ON a.id = l.account_id"
+                f" WHERE l.video_id = {sql.p(req.owner_id)}"
+                f"{_after(sql, 'l.id', req.after)} AND {stream}"
+                f" ORDER BY l.id DESC LIMIT {sql.p(req.first + 1)}"
+            )
+    found: dict[int, list[LikerRow]] = defaultdict(list)
+    if parts:
+        for row in await sql.rows(_union(parts)):
+            found[row["req"]].append(
+                LikerRow(row["like_id"], to_datetime(row["liked_at"]), AccountRow.of(row))
+            )
+    pages = []
+    for n, req in enumerate(requests):
+        # The streams are each in order; merging them by like id keeps newest first.
+        items = sorted(found[n], key=lambda r: r.like_id, reverse=True)
+        pages.append(_cut(items, req.first))
+    return pages
+
+
+async def videos_pages(viewer: Viewer, requests: Sequence[PageRequest]) -> list[Page[VideoRow]]:
+    """Rules 1 and 2: an account's videos, newest first, when its content is visible."""
+    sql = Sql()
+    parts = [
+        f"SELECT {n} AS req, {VideoRow.columns('v', 'au')}"
+        " FROM video v JOIN account au ON au.id = v.author_id"
+        f" WHERE v.author_id = {sql.p(req.owner_id)}{_after(sql, 'v.id', req.after)}"
+        f" AND {video_visible_sql(viewer, sql, Owner.account('au'))}"
+        f" ORDER BY v.id DESC LIMIT {sql.p(req.first + 1)}"
+        for n, req in enumerate(requests)
+        if req.first > 0
+    ]
+    found: dict[int, list[VideoRow]] = defaultdict(list)
+    if parts:
+        for row in await sql.rows(_union(parts)):
+            found[row["req"]].append(VideoRow.of(row))
+    return [_cut(found[n], req.first) for n, req in enumerate(requests)]
+
+
+async def likes_pages(viewer: Viewer, requests: Sequence[PageRequest]) -> list[Page[LikeRow]]:
+    """Rule 5: an account's likes when its content is visible, of visible videos only."""
+    sql = Sql()
+    parts = [
+        f"SELECT {n} AS req, l.id AS like_id, l.liked_at, l.account_id,"
+        f" {VideoRow.columns('v', 'au')}"
+        " FROM video_like l JOIN account o ON o.id = l.account_id"
+        " JOIN video v ON v.id = l.video_id JOIN account au ON au.id = v.author_id"
+        f" WHERE l.account_id = {sql.p(req.owner_id)}{_after(sql, 'l.id', req.after)}"
+        f" AND {content_visible_sql(viewer, sql, Owner.account('o'))}"
+        f" AND {video_visible_sql(viewer, sql, Owner.account('au'))}"
+        f" ORDER BY l.id DESC LIMIT {sql.p(req.first + 1)}"
+        for n, req in enumerate(requests)
+        if req.first > 0
+    ]
+    found: dict[int, list[LikeRow]] = defaultdict(list)
+    if parts:
+        for row in await sql.rows(_union(parts)):
+            found[row["req"]].append(
+                LikeRow(
+                    like_id=row["like_id"],
+                    liked_at=to_datetime(row["liked_at"]),
+                    account_id=row["account_id"],
+                    video=VideoRow.of(row),
+                )
+            )
+    return [_cut(found[n], req.first) for n, req in enumerate(requests)]

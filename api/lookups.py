@@ -1,0 +1,47 @@
+"""One gateway per entity: hidden and missing things share one path, one query, one answer."""
+
+from __future__ import annotations
+
+from api.context import Context
+from api.errors import NotFound
+from api.ids import Kind, decode_id
+from api.rows import AccountRow, VideoRow
+from api.validation import normalize_handle
+
+
+async def visible_video(ctx: Context, video_id: int) -> VideoRow | None:
+    """Rule 2: the video when the viewer may see it, else None exactly as if missing."""
+    return await ctx.loaders.visible_video_by_id.load(video_id)
+
+
+async def visible_video_by_global_id(ctx: Context, global_id: str) -> VideoRow | None:
+    kind, pk = decode_id(global_id)
+    return await visible_video(ctx, pk) if kind is Kind.VIDEO else None
+
+
+async def require_visible_video(ctx: Context, global_id: str) -> VideoRow:
+    """For mutations: a hidden video is NOT_FOUND with the same message as a missing one."""
+    video = await visible_video_by_global_id(ctx, global_id)
+    if video is None:
+        raise NotFound("No video with that ID.")
+    return video
+
+
+async def visible_account(ctx: Context, handle: str) -> AccountRow | None:
+    """Rule 6: any profile, except to the other side of a blocked pair."""
+    key = normalize_handle(handle)
+    return None if key is None else await ctx.loaders.visible_account_by_handle.load(key)
+
+
+async def require_visible_account(ctx: Context, handle: str) -> AccountRow:
+    account = await visible_account(ctx, handle)
+    if account is None:
+        raise NotFound("No account with that handle.")
+    return account
+
+
+async def visible_node(ctx: Context, global_id: str) -> AccountRow | VideoRow | None:
+    kind, pk = decode_id(global_id)
+    if kind is Kind.VIDEO:
+        return await visible_video(ctx, pk)
+    return await ctx.loaders.visible_account_by_id.load(pk)

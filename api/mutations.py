@@ -1,0 +1,246 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import strawberry
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from api.context import Context, Info
+from api.errors import BadUserInput, Conflict, NotFound, Unauthenticated, login_required
+from api.lookups import require_visible_account, require_visible_video, visible_video
+from api.rows import AccountRow, VideoRow
+from api.types import Account, AuthPayload, FollowStatus, Video
+from api.validation import (
+    normalize_handle,
+    valid_caption,
+    valid_display_name,
+    valid_handle,
+    valid_password,
+)
+from auth.passwords import hash_password_async, verify_password_async
+from auth.tokens import issue_token
+from models import Account as AccountModel
+from models import Block, Follow, FollowState
+from models import Video as VideoModel
+from models.sql import Sql
+
+BAD_LOGIN = "Wrong handle or password."
+
+
+def _me(ctx: Context) -> int:
+    if ctx.viewer.account_id is None:
+        raise login_required()
+    return ctx.viewer.account_id
+
+
+def _row(account: AccountModel) -> AccountRow:
+    return AccountRow(account.id, account.handle, account.display_name, account.is_private)
+
+
+def _payload(ctx: Context, account: AccountModel) -> AuthPayload:
+    token = issue_token(account.id, ctx.settings.secret, ctx.settings.token_ttl)
+    return AuthPayload(token=token, account=Account(row=_row(account)))
+
+
+async def _fresh_video(ctx: Context, video_id: int) -> Video:
+    ctx.loaders.forget_video(video_id)
+    row = await visible_video(ctx, video_id)
+    if row is None:  # it was visible a moment ago, inside this request
+        raise NotFound("No video with that ID.")
+    return Video(row=row)
+
+
+async def _other_account(ctx: Context, handle: str) -> AccountRow:
+    """The account a follow mutation names: NOT_FOUND across a blocked pair, as if missing."""
+    me = _me(ctx)
+    if normalize_handle(handle) == (await _my_handle(ctx, me)):
+        raise BadUserInput("You cannot do that to your own account.")
+    return await require_visible_account(ctx, handle)
+
+
+async def _my_handle(ctx: Context, me: int) -> str | None:
+    row = await ctx.loaders.visible_account_by_id.load(me)
+    if row is None:
+        raise Unauthenticated("Your account no longer exists.")
+    return row.handle
+
+
+async def _edge_status(follower_id: int, followee_id: int) -> FollowStatus:
+    edge = await Follow.get_or_none(follower_id=follower_id, followee_id=followee_id)
+    return FollowStatus.NONE if edge is None else FollowStatus(edge.status.value)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation
+    async def sign_up(
+        self,
+        info: Info,
+        handle: str,
+        password: str,
+        display_name: str | None = strawberry.UNSET,
+        is_private: bool | None = False,
+    ) -> AuthPayload:
+        key = valid_handle(handle)
+        valid_password(password)
+        given_name = None if display_name is strawberry.UNSET else display_name
+        name = valid_display_name(given_name, key)
+        if await AccountModel.exists(handle=key):
+            raise Conflict("That handle is taken.")
+        password_hash = await hash_password_async(password)
+        try:
+            account = await AccountModel.create(
+                handle=key,
+                display_name=name,
+                password_hash=password_hash,
+                is_private=bool(is_private),
+            )
+        except IntegrityError as exc:  # lost a race for the same handle
+            raise Conflict("That handle is taken.") from exc
+        return _payload(info.context, account)
+
+    @strawberry.mutation
+    async def log_in(self, info: Info, handle: str, password: str) -> AuthPayload:
+        key = normalize_handle(handle)
+        account = None if key is None else await AccountModel.get_or_none(handle=key)
+        ok = await verify_password_async(account.password_hash if account else None, password)
+        if account is None or not ok:
+            raise Unauthenticated(BAD_LOGIN)
+        return _payload(info.context, account)
+
+    @strawberry.mutation
+    async def set_privacy(self, info: Info, is_private: bool) -> Account:
+        me = _me(info.context)
+        async with in_transaction() as conn:
+            account = await AccountModel.select_for_update().using_db(conn).get_or_none(id=me)
+            if account is None:
+                raise Unauthenticated("Your account no longer exists.")
+            if account.is_private != is_private:
+                account.is_private = is_private
+                await account.save(using_db=conn, update_fields=["is_private"])
+                sql = Sql(conn)
+                await sql.execute(
+                    f"UPDATE video_like SET liker_public = {sql.p(not is_private)}"
+                    f" WHERE account_id = {sql.p(me)}"
+                )
+            if not is_private:
+                # Rule 7: an account that turns public approves every pending request.
+                await (
+                    Follow.filter(followee_id=me, status=FollowState.PENDING)
+                    .using_db(conn)
+                    .update(status=FollowState.APPROVED)
+                )
+        return Account(row=_row(account))
+
+    @strawberry.mutation
+    async def create_video(self, info: Info, caption: str) -> Video:
+        me = _me(info.context)
+        text = valid_caption(caption)
+        await _my_handle(info.context, me)
+        video = await VideoModel.create(author_id=me, caption=text, like_count=0)
+        return await _fresh_video(info.context, video.id)
+
+    @strawberry.mutation(description="Idempotent: a repeat keeps the first likedAt.")
+    async def like_video(self, info: Info, video_id: strawberry.ID) -> Video:
+        ctx = info.context
+        me = _me(ctx)
+        video = await require_visible_video(ctx, video_id)
+        async with in_transaction() as conn:
+            sql = Sql(conn)
+            # The liker's privacy is copied onto the row in the same statement; setPrivacy
+            # rewrites these copies in its own transaction.
+            inserted = await sql.rows(
+                "INSERT INTO video_like (account_id, video_id, liked_at, liker_public)"
+                f" SELECT a.id, {sql.p(video.id)}, {sql.p(datetime.now(UTC))}, NOT a.is_private"
+                f" FROM account a WHERE a.id = {sql.p(me)}"
+                " ON CONFLICT (video_id, account_id) DO NOTHING RETURNING id"
+            )
+            if inserted:
+                await _bump(conn, video, +1)
+        return await _fresh_video(ctx, video.id)
+
+    @strawberry.mutation(description="Idempotent.")
+    async def unlike_video(self, info: Info, video_id: strawberry.ID) -> Video:
+        ctx = info.context
+        me = _me(ctx)
+        video = await require_visible_video(ctx, video_id)
+        async with in_transaction() as conn:
+            sql = Sql(conn)
+            deleted = await sql.rows(
+                f"DELETE FROM video_like WHERE video_id = {sql.p(video.id)}"
+                f" AND account_id = {sql.p(me)} RETURNING id"
+            )
+            if deleted:
+                await _bump(conn, video, -1)
+        return await _fresh_video(ctx, video.id)
+
+    @strawberry.mutation(description="APPROVED for a public account, PENDING for a private one.")
+    async def follow(self, info: Info, handle: str) -> FollowStatus:
+        me = _me(info.context)
+        other = await _other_account(info.context, handle)
+        state = FollowState.PENDING if other.is_private else FollowState.APPROVED
+        edge, _ = await Follow.get_or_create(
+            follower_id=me, followee_id=other.id, defaults={"status": state}
+        )
+        return FollowStatus(edge.status.value)
+
+    @strawberry.mutation(description="Withdraws a request or ends a follow.")
+    async def unfollow(self, info: Info, handle: str) -> FollowStatus:
+        me = _me(info.context)
+        other = await _other_account(info.context, handle)
+        await Follow.filter(follower_id=me, followee_id=other.id).delete()
+        return FollowStatus.NONE
+
+    @strawberry.mutation(description="Approves that account's pending request to the viewer.")
+    async def approve_follower(self, info: Info, handle: str) -> FollowStatus:
+        me = _me(info.context)
+        other = await _other_account(info.context, handle)
+        await Follow.filter(
+            follower_id=other.id, followee_id=me, status=FollowState.PENDING
+        ).update(status=FollowState.APPROVED)
+        return await _edge_status(other.id, me)
+
+    @strawberry.mutation(description="Rejects a request or removes a follower.")
+    async def remove_follower(self, info: Info, handle: str) -> FollowStatus:
+        me = _me(info.context)
+        other = await _other_account(info.context, handle)
+        await Follow.filter(follower_id=other.id, followee_id=me).delete()
+        return FollowStatus.NONE
+
+    @strawberry.mutation(description="True when it made a new block, false when one existed.")
+    async def block(self, info: Info, handle: str) -> bool:
+        me = _me(info.context)
+        other = await _any_account(info.context, me, handle)
+        async with in_transaction() as conn:
+            _, created = await Block.get_or_create(
+                blocker_id=me, blocked_id=other.id, using_db=conn
+            )
+            # Rule 7: blocking removes every follow edge between the pair, both ways.
+            await Follow.filter(follower_id=me, followee_id=other.id).using_db(conn).delete()
+            await Follow.filter(follower_id=other.id, followee_id=me).using_db(conn).delete()
+        return created
+
+    @strawberry.mutation(description="True when it removed a block, false when none existed.")
+    async def unblock(self, info: Info, handle: str) -> bool:
+        me = _me(info.context)
+        other = await _any_account(info.context, me, handle)
+        return await Block.filter(blocker_id=me, blocked_id=other.id).delete() > 0
+
+
+async def _any_account(ctx: Context, me: int, handle: str) -> AccountModel:
+    """`block` and `unblock` work on every existing handle, blocked pair or not (rule 6)."""
+    key = normalize_handle(handle)
+    other = None if key is None else await AccountModel.get_or_none(handle=key)
+    if other is None:
+        raise NotFound("No account with that handle.")
+    if other.id == me:
+        raise BadUserInput("You cannot do that to your own account.")
+    return other
+
+
+async def _bump(conn: object, video: VideoRow, delta: int) -> None:
+    sql = Sql(conn)  # type: ignore[arg-type]
+    await sql.execute(
+        f"UPDATE video SET like_count = like_count + {sql.p(delta)} WHERE id = {sql.p(video.id)}"
+    )

@@ -1,0 +1,82 @@
+"""Settings read from the environment, with an optional `.env` file (contract section 1)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from starlette.config import Config
+
+DEFAULT_DATABASE_URL = "sqlite://likegraph.sqlite3"
+MIN_SECRET_LENGTH = 32  # HS256 wants a key of at least 256 bits
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    secret: str
+    token_ttl: int
+
+
+def sqlite_path(database_url: str) -> str | None:
+    """The file of a `sqlite://PATH` URL; None for `:memory:` and other engines."""
+    if not database_url.startswith("sqlite://"):
+        return None
+    path = database_url.removeprefix("sqlite://").split("?", 1)[0]
+    return None if path in ("", ":memory:") else path
+
+
+def _secret_file(database_url: str) -> Path | None:
+    path = sqlite_path(database_url)
+    if path is not None:
+        return Path(path + ".secret")
+    if database_url.startswith("sqlite://"):
+        return None  # an in-memory database lives one process: so does its key
+    return Path("likegraph.secret")
+
+
+def _load_or_create_secret(database_url: str) -> str:
+    """A random signing key generated once and kept beside the database."""
+    file = _secret_file(database_url)
+    if file is None:
+        return secrets.token_urlsafe(48)
+    try:
+        return file.read_text().strip()
+    except FileNotFoundError:
+        pass
+    file.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    try:
+        # O_EXCL: two workers starting at once agree on the first key written.
+        fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return file.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+class SettingsError(ValueError):
+    pass
+
+
+def load_settings(env_file: str | None = ".env") -> Settings:
+    config = Config(env_file if env_file and Path(env_file).exists() else None)
+    database_url = config("DATABASE_URL", default=DEFAULT_DATABASE_URL)
+    if not database_url.startswith(("sqlite://", "postgres://", "postgresql://", "asyncpg://")):
+        raise SettingsError(
+            "DATABASE_URL must start with sqlite://, postgres:// or postgresql://,"
+            f" got {database_url!r}"
+        )
+    try:
+        ttl = int(config("LIKEGRAPH_TOKEN_TTL", default="86400"))
+    except ValueError as exc:
+        raise SettingsError("LIKEGRAPH_TOKEN_TTL must be a whole number of seconds") from exc
+    if ttl <= 0:
+        raise SettingsError("LIKEGRAPH_TOKEN_TTL must be positive")
+    secret = config("LIKEGRAPH_SECRET", default="") or _load_or_create_secret(database_url)
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise SettingsError(f"LIKEGRAPH_SECRET must be at least {MIN_SECRET_LENGTH} characters")
+    return Settings(database_url=database_url, secret=secret, token_ttl=ttl)

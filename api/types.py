@@ -1,0 +1,253 @@
+"""The GraphQL object types of contract section 3."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from enum import Enum
+from typing import TypeVar
+
+import strawberry
+
+from api.context import Info
+from api.cursors import ListKey
+from api.errors import BadUserInput
+from api.ids import Kind, encode_id
+from api.lists import Page, PageRequest
+from api.rows import AccountRow, LikeRow, VideoRow
+from auth.policy import can_see_profile
+
+MAX_FIRST = 100
+DEFAULT_FIRST = 20
+T = TypeVar("T")
+E = TypeVar("E")
+
+
+@strawberry.enum
+class FollowStatus(Enum):
+    NONE = "NONE"
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+
+
+@strawberry.interface(description="An object with a global ID, fetchable with `node(id:)`.")
+class Node:
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        raise NotImplementedError  # every implementing type encodes its own
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    # Forward pagination only: false, as the Relay spec allows.
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+def page_request(info: Info, key: ListKey, first: int | None, after: str | None) -> PageRequest:
+    first = DEFAULT_FIRST if first is None else first  # an explicit null means the default
+    if not 0 <= first <= MAX_FIRST:
+        raise BadUserInput(f"`first` must be between 0 and {MAX_FIRST}.")
+    position = (
+        None
+        if after is None or after is strawberry.UNSET
+        else info.context.cursors.decode(key, after)
+    )
+    return PageRequest(owner_id=key.owner_id, first=first, after=position)
+
+
+def edges_of(
+    info: Info,
+    key: ListKey,
+    page: Page[T],
+    position: Callable[[T], int],
+    edge: Callable[[str, T], E],
+) -> tuple[list[E], PageInfo]:
+    codec = info.context.cursors
+    cursors = [codec.encode(key, position(item)) for item in page.items]
+    edges = [edge(c, item) for c, item in zip(cursors, page.items, strict=True)]
+    info_ = PageInfo(
+        has_next_page=page.has_next,
+        has_previous_page=False,
+        start_cursor=cursors[0] if cursors else None,
+        end_cursor=cursors[-1] if cursors else None,
+    )
+    return edges, info_
+
+
+def _list_key(info: Info, kind: str, owner_id: int) -> ListKey:
+    return ListKey(kind=kind, owner_id=owner_id, viewer_id=info.context.viewer.account_id)
+
+
+@strawberry.type
+class Account(Node):
+    row: strawberry.Private[AccountRow]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(encode_id(Kind.ACCOUNT, self.row.id))
+
+    @strawberry.field
+    def handle(self) -> str:
+        return self.row.handle
+
+    @strawberry.field
+    def display_name(self) -> str:
+        return self.row.display_name
+
+    @strawberry.field
+    def is_private(self) -> bool:
+        return self.row.is_private
+
+    @strawberry.field(description="Approved followers.")
+    async def follower_count(self, info: Info) -> int:
+        return await info.context.loaders.follower_count_by_account_id.load(self.row.id)
+
+    @strawberry.field(description="Approved followings.")
+    async def following_count(self, info: Info) -> int:
+        return await info.context.loaders.following_count_by_account_id.load(self.row.id)
+
+    @strawberry.field(
+        description="The viewer's follow edge to this account; NONE for anonymous and self."
+    )
+    async def viewer_follow_status(self, info: Info) -> FollowStatus:
+        viewer = info.context.viewer
+        if viewer.is_anonymous or viewer.account_id == self.row.id:
+            return FollowStatus.NONE
+        rel = await info.context.loaders.relationship_by_account_id.load(self.row.id)
+        if rel is None or not can_see_profile(viewer, rel) or rel.follow_state is None:
+            return FollowStatus.NONE
+        return FollowStatus(rel.follow_state)
+
+    @strawberry.field(description="This account's videos, newest first.")
+    async def videos(
+        self, info: Info, first: int | None = 20, after: str | None = strawberry.UNSET
+    ) -> VideoConnection:
+        key = _list_key(info, "videos", self.row.id)
+        page = await info.context.loaders.videos_page.load(page_request(info, key, first, after))
+        edges, page_info = edges_of(
+            info, key, page, lambda v: v.id, lambda c, v: VideoEdge(cursor=c, node=Video(row=v))
+        )
+        return VideoConnection(edges=edges, page_info=page_info)
+
+    @strawberry.field(description="This account's likes, newest first.")
+    async def likes(
+        self, info: Info, first: int | None = 20, after: str | None = strawberry.UNSET
+    ) -> LikeConnection:
+        key = _list_key(info, "likes", self.row.id)
+        page = await info.context.loaders.likes_page.load(page_request(info, key, first, after))
+        edges, page_info = edges_of(
+            info,
+            key,
+            page,
+            lambda like: like.like_id,
+            lambda c, like: LikeEdge(cursor=c, node=Like(account_row=self.row, row=like)),
+        )
+        return LikeConnection(edges=edges, page_info=page_info)
+
+
+@strawberry.type
+class Video(Node):
+    row: strawberry.Private[VideoRow]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(encode_id(Kind.VIDEO, self.row.id))
+
+    @strawberry.field
+    def caption(self) -> str:
+        return self.row.caption
+
+    @strawberry.field
+    def author(self) -> Account:
+        return Account(row=self.row.author)
+
+    @strawberry.field
+    def created_at(self) -> datetime:
+        return self.row.created_at
+
+    @strawberry.field(description="Every like of this video, the same number for every viewer.")
+    def like_count(self) -> int:
+        return self.row.like_count
+
+    @strawberry.field
+    async def viewer_has_liked(self, info: Info) -> bool:
+        return await info.context.loaders.viewer_liked_by_video_id.load(self.row.id)
+
+    @strawberry.field(description="The likers this viewer may see, newest like first.")
+    async def likers(
+        self, info: Info, first: int | None = 20, after: str | None = strawberry.UNSET
+    ) -> LikerConnection:
+        key = _list_key(info, "likers", self.row.id)
+        page = await info.context.loaders.likers_page.load(page_request(info, key, first, after))
+        edges, page_info = edges_of(
+            info,
+            key,
+            page,
+            lambda r: r.like_id,
+            lambda c, r: LikerEdge(cursor=c, node=Account(row=r.account), liked_at=r.liked_at),
+        )
+        return LikerConnection(edges=edges, page_info=page_info)
+
+
+@strawberry.type
+class Like:
+    account_row: strawberry.Private[AccountRow]
+    row: strawberry.Private[LikeRow]
+
+    @strawberry.field
+    def account(self) -> Account:
+        return Account(row=self.account_row)
+
+    @strawberry.field
+    def video(self) -> Video:
+        return Video(row=self.row.video)
+
+    @strawberry.field
+    def liked_at(self) -> datetime:
+        return self.row.liked_at
+
+
+@strawberry.type
+class LikerEdge:
+    cursor: str
+    node: Account
+    liked_at: datetime
+
+
+@strawberry.type
+class LikerConnection:
+    edges: list[LikerEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class LikeEdge:
+    cursor: str
+    node: Like
+
+
+@strawberry.type
+class LikeConnection:
+    edges: list[LikeEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class VideoEdge:
+    cursor: str
+    node: Video
+
+
+@strawberry.type
+class VideoConnection:
+    edges: list[VideoEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class AuthPayload:
+    token: str
+    account: Account

@@ -1,0 +1,196 @@
+"""Every privacy rule of CONTRACT section 4, written once.
+
+The content rule is an ordered list of named rules. Each rule has two halves side by
+side: a yes/no test for one account whose relationship facts are loaded, and a SQL
+condition that filters a list in the database. `can_see_content` and
+`content_visible_sql` are both folded from the same list, so they cannot drift; a
+property test checks that they select the same accounts on random worlds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+
+from auth.viewer import Viewer
+from models.sql import Sql
+
+
+class Decision(Enum):
+    ALLOW = "allow"
+    DENY = "deny"
+
+
+@dataclass(frozen=True)
+class Relationship:
+    """The facts about one account that the rules read, as seen from one viewer."""
+
+    owner_id: int
+    owner_private: bool
+    blocked_pair: bool  # either side blocked the other
+    follow_state: str | None  # the viewer's edge to the owner: None, "PENDING", "APPROVED"
+
+    @property
+    def viewer_follows(self) -> bool:
+        """A *follows* B only through an APPROVED edge; a PENDING request grants nothing."""
+        return self.follow_state == "APPROVED"
+
+
+@dataclass(frozen=True)
+class Owner:
+    """SQL expressions naming an account's id and privacy in the query a rule joins."""
+
+    id: str
+    is_private: str
+
+    @classmethod
+    def account(cls, alias: str) -> Owner:
+        return cls(id=f"{alias}.id", is_private=f"{alias}.is_private")
+
+    @classmethod
+    def liker(cls, like_alias: str) -> Owner:
+        """The liker of a like row, through the copy of its privacy kept on the row."""
+        return cls(id=f"{like_alias}.account_id", is_private=f"{like_alias}.liker_public = FALSE")
+
+
+FALSE = "FALSE"
+
+
+def approved_followees_sql(viewer: Viewer, sql: Sql) -> str:
+    """Accounts the viewer follows (an APPROVED edge; a PENDING one grants nothing)."""
+    return (
+        f"SELECT followee_id FROM follow WHERE follower_id = {sql.p(viewer.account_id)}"
+        " AND status = 'APPROVED'"
+    )
+
+
+def blocked_pair_ids_sql(viewer: Viewer, sql: Sql) -> str:
+    """Accounts on the other side of a blocked pair with the viewer, either direction."""
+    me = sql.p(viewer.account_id)
+    return (
+        f"SELECT blocked_id FROM block WHERE blocker_id = {me}"
+        f" UNION ALL SELECT blocker_id FROM block WHERE blocked_id = {me}"
+    )
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    decision: Decision
+    test: Callable[[Viewer, Relationship], bool]
+    sql: Callable[[Viewer, Sql, Owner], str]
+
+
+def _is_self(viewer: Viewer, rel: Relationship) -> bool:
+    return viewer.account_id == rel.owner_id
+
+
+def _is_self_sql(viewer: Viewer, sql: Sql, owner: Owner) -> str:
+    return FALSE if viewer.is_anonymous else f"{owner.id} = {sql.p(viewer.account_id)}"
+
+
+def _blocked_pair(viewer: Viewer, rel: Relationship) -> bool:
+    return not viewer.is_anonymous and rel.blocked_pair
+
+
+def _blocked_pair_sql(viewer: Viewer, sql: Sql, owner: Owner) -> str:
+    return FALSE if viewer.is_anonymous else f"{owner.id} IN ({blocked_pair_ids_sql(viewer, sql)})"
+
+
+def _is_public(viewer: Viewer, rel: Relationship) -> bool:
+    return not rel.owner_private
+
+
+def _is_public_sql(viewer: Viewer, sql: Sql, owner: Owner) -> str:
+    return f"NOT ({owner.is_private})"
+
+
+def _follows(viewer: Viewer, rel: Relationship) -> bool:
+    return not viewer.is_anonymous and rel.viewer_follows
+
+
+def _follows_sql(viewer: Viewer, sql: Sql, owner: Owner) -> str:
+    return (
+        FALSE if viewer.is_anonymous else f"{owner.id} IN ({approved_followees_sql(viewer, sql)})"
+    )
+
+
+CONTENT_RULES: tuple[Rule, ...] = (
+    # Rules 1 and 8: the viewer always sees the viewer's own content.
+    Rule("self allows", Decision.ALLOW, _is_self, _is_self_sql),
+    # Rule 1: a blocked pair sees none of each other's content, public or followed.
+    Rule("blocked pair denies", Decision.DENY, _blocked_pair, _blocked_pair_sql),
+    # Rule 1: a public account's content is for everyone, the anonymous viewer included.
+    Rule("public allows", Decision.ALLOW, _is_public, _is_public_sql),
+    # Rule 1: a private account's content is for its approved followers.
+    Rule("approved follow allows", Decision.ALLOW, _follows, _follows_sql),
+)
+# Anything no rule allowed is denied (the end of both folds below).
+
+
+def can_see_content(viewer: Viewer, rel: Relationship) -> bool:
+    """Rule 1: may the viewer see this account's videos and which videos it liked?"""
+    for rule in CONTENT_RULES:
+        if rule.test(viewer, rel):
+            return rule.decision is Decision.ALLOW
+    return False
+
+
+def content_visible_sql(viewer: Viewer, sql: Sql, owner: Owner) -> str:
+    """Rule 1 as a SQL condition over `owner`: the fold of CONTENT_RULES, first rule first."""
+    condition = FALSE
+    for rule in reversed(CONTENT_RULES):
+        test = rule.sql(viewer, sql, owner)
+        if test == FALSE:
+            continue
+        if rule.decision is Decision.ALLOW:
+            condition = test if condition == FALSE else f"({test} OR {condition})"
+        else:
+            condition = FALSE if condition == FALSE else f"(NOT ({test}) AND {condition})"
+    return condition
+
+
+def can_see_video(viewer: Viewer, author: Relationship) -> bool:
+    """Rule 2: a video is visible when its author's content is."""
+    return can_see_content(viewer, author)
+
+
+def video_visible_sql(viewer: Viewer, sql: Sql, author: Owner) -> str:
+    """Rule 2 as SQL over the video's author."""
+    return content_visible_sql(viewer, sql, author)
+
+
+def can_see_profile(viewer: Viewer, rel: Relationship) -> bool:
+    """Rule 6: every profile is visible except across a blocked pair."""
+    return not _blocked_pair(viewer, rel)
+
+
+def profile_visible_sql(viewer: Viewer, sql: Sql, owner: Owner) -> str:
+    """Rule 6 as SQL."""
+    if viewer.is_anonymous:
+        return "TRUE"
+    return f"NOT ({_blocked_pair_sql(viewer, sql, owner)})"
+
+
+def liker_streams_sql(viewer: Viewer, sql: Sql, like_alias: str) -> list[str]:
+    """Rule 4 over the likes of one video, split into index-driven streams.
+
+    The union of the streams is exactly `content_visible_sql` over the liker (the
+    property tests check it), but each stream is shaped for an index so a page costs
+    the page size plus the viewer's follow count, however many likers are hidden:
+
+    1. public likers, minus the viewer's blocked pairs (index video, liker_public, id);
+    2. private likers that are the viewer or an approved followee (unique index
+       video, account: one probe per followee).
+    """
+    liker = Owner.liker(like_alias)
+    public = f"{like_alias}.liker_public = TRUE"
+    if viewer.is_anonymous:
+        return [public]
+    me = sql.p(viewer.account_id)
+    return [
+        f"{public} AND NOT ({_blocked_pair_sql(viewer, sql, liker)})",
+        f"{like_alias}.liker_public = FALSE AND {liker.id} IN"
+        f" ({approved_followees_sql(viewer, sql)} UNION ALL SELECT CAST({me} AS INTEGER))",
+    ]

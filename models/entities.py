@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.indexes import Index
+from tortoise.models import Model
+
+
+class FollowState(StrEnum):
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+
+
+class Account(Model):
+    id = fields.IntField(primary_key=True)
+    # Stored lower-cased: handles are unique without regard to case.
+    handle = fields.CharField(max_length=30, unique=True)
+    display_name = fields.CharField(max_length=100)
+    password_hash = fields.CharField(max_length=255)
+    is_private = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "account"
+
+
+class Video(Model):
+    id = fields.IntField(primary_key=True)
+    author: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="videos", on_delete=fields.CASCADE, db_index=False
+    )
+    author_id: int
+    caption = fields.TextField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+    # Kept equal to the number of Like rows in the same transaction as each like/unlike.
+    like_count = fields.IntField(default=0)
+
+    class Meta:
+        table = "video"
+        indexes = (Index(fields=("author_id", "id"), name="video_author_id_idx"),)
+
+
+class Like(Model):
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="likes", on_delete=fields.CASCADE, db_index=False
+    )
+    account_id: int
+    video: fields.ForeignKeyRelation[Video] = fields.ForeignKeyField(
+        "models.Video", related_name="likes", on_delete=fields.CASCADE, db_index=False
+    )
+    video_id: int
+    liked_at = fields.DatetimeField(auto_now_add=True)
+    # A copy of NOT account.is_private, rewritten by setPrivacy in the same transaction,
+    # so that a likers page walks public likes and followed private likes as two index
+    # streams instead of stepping over hidden rows (docs/likers-query.md).
+    liker_public = fields.BooleanField()
+
+    class Meta:
+        table = "video_like"
+        unique_together = (("video_id", "account_id"),)
+        indexes = (
+            Index(fields=("video_id", "liker_public", "id"), name="like_video_public_idx"),
+            Index(fields=("account_id", "id"), name="like_account_id_idx"),
+        )
+
+
+class Follow(Model):
+    id = fields.IntField(primary_key=True)
+    follower: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="following", on_delete=fields.CASCADE, db_index=False
+    )
+    follower_id: int
+    followee: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="followers", on_delete=fields.CASCADE, db_index=False
+    )
+    followee_id: int
+    status = fields.CharEnumField(FollowState, max_length=8)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "follow"
+        unique_together = (("follower_id", "followee_id"),)
+        indexes = (
+            Index(fields=("follower_id", "status", "followee_id"), name="follow_follower_idx"),
+            Index(fields=("followee_id", "status", "follower_id"), name="follow_followee_idx"),
+        )
+
+
+class Block(Model):
+    id = fields.IntField(primary_key=True)
+    blocker: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="blocks_made", on_delete=fields.CASCADE, db_index=False
+    )
+    blocker_id: int
+    blocked: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="blocks_received", on_delete=fields.CASCADE, db_index=False
+    )
+    blocked_id: int
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "block"
+        unique_together = (("blocker_id", "blocked_id"),)
+        indexes = (Index(fields=("blocked_id", "blocker_id"), name="block_blocked_idx"),)
