@@ -21,10 +21,12 @@ def create_app(settings: Settings | None = None, *, apply_migrations: bool = Tru
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        # uvicorn runs the lifespan in a task of its own: requests reach the database
+        # through the process-wide fallback (tests/test_demo.py checks it).
         if apply_migrations:
-            await db.migrate(settings.database_url)
+            await db.migrate(settings.database_url, for_all_tasks=True)
         else:
-            await db.connect(settings.database_url)
+            await db.connect(settings.database_url, for_all_tasks=True)
         try:
             yield
         finally:

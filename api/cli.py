@@ -43,11 +43,36 @@ def _migrate(_: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from api.demo import load_demo
+    from api.demo import DemoError, load_demo
 
     settings = load_settings()
-    asyncio.run(load_demo(settings, only_if_empty=args.if_empty))
+    try:
+        asyncio.run(load_demo(settings, only_if_empty=args.if_empty))
+    except DemoError as exc:
+        print(f"likegraph demo: {exc}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from api.generate import Options, main
+
+    settings = load_settings()
+    options = Options(
+        accounts=args.accounts,
+        videos=args.videos,
+        likes=args.likes,
+        private_ratio=args.private_ratio,
+        follows_per_account=args.follows_per_account,
+        seed=args.seed,
+    )
+    return main(settings.database_url, options)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from api.check import main
+
+    return main(load_settings().database_url, repair=args.repair)
 
 
 def _export_schema(_: argparse.Namespace) -> int:
@@ -77,6 +102,43 @@ def build_parser() -> argparse.ArgumentParser:
         "--if-empty", action="store_true", help="only load it into a database with no accounts"
     )
     demo.set_defaults(run=_demo)
+
+    generate = commands.add_parser(
+        "generate",
+        help="bulk-fill an empty database with a synthetic social graph for load tests",
+        description="Bulk-fills an EMPTY database (migrations applied first) with accounts"
+        " user1..userN, videos, follows and likes. Every password is password123: it is"
+        " hashed once with argon2 and that one hash is stored for every account. The last"
+        " line of output is a JSON summary with hottestVideoId and hottestVideoAuthor.",
+    )
+    generate.add_argument("--accounts", type=int, required=True, metavar="N")
+    generate.add_argument("--videos", type=int, required=True, metavar="N")
+    generate.add_argument("--likes", type=int, required=True, metavar="N")
+    generate.add_argument(
+        "--private-ratio", type=float, default=0.3, metavar="R", help="share of private accounts"
+    )
+    generate.add_argument(
+        "--follows-per-account", type=float, default=10.0, metavar="F", help="average out-degree"
+    )
+    generate.add_argument(
+        "--seed", type=int, default=None, metavar="S", help="makes the run repeatable"
+    )
+    generate.set_defaults(run=_generate)
+
+    check = commands.add_parser(
+        "check",
+        help="verify stored counters and copies against their rows; exit 1 on drift",
+        description="Checks video.like_count against the likes, video_like.liker_public"
+        " against the liker's is_private, and rule 7 (no follow edge across a block, no"
+        " PENDING request to a public account). Exits 1 when anything drifted, 2 when"
+        " the database has no likegraph tables.",
+    )
+    check.add_argument(
+        "--repair",
+        action="store_true",
+        help="fix every drift in one transaction, report what was fixed, and exit 0",
+    )
+    check.set_defaults(run=_check)
 
     export = commands.add_parser("export-schema", help="print the GraphQL SDL")
     export.set_defaults(run=_export_schema)

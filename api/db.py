@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import random
+import sqlite3
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from tortoise import Tortoise, connections
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import OperationalError
 from tortoise.migrations.api import migrate as run_migrations
+from tortoise.transactions import in_transaction
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# A write transaction refused for a lock conflict is run again from the start, this many
+# times at most, after a short random pause that doubles each time (at most ~2.5 s in all).
+WRITE_RETRIES = 8
+RETRY_PAUSE_SECONDS = 0.01
+
+T = TypeVar("T")
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
@@ -40,14 +52,19 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
     }
 
 
-async def migrate(database_url: str) -> None:
+async def migrate(database_url: str, *, for_all_tasks: bool = False) -> None:
     """Apply pending migrations; leaves Tortoise initialised on that database."""
     await run_migrations(config=tortoise_config(database_url))
-    await Tortoise.init(config=tortoise_config(database_url))
+    await connect(database_url, for_all_tasks=for_all_tasks)
 
 
-async def connect(database_url: str) -> None:
-    await Tortoise.init(config=tortoise_config(database_url))
+async def connect(database_url: str, *, for_all_tasks: bool = False) -> None:
+    """Initialise Tortoise for this task and the tasks it starts.
+
+    `for_all_tasks` also makes it the process-wide fallback: a server's lifespan runs
+    in a task of its own, and its requests, in other tasks, cannot see its context var.
+    """
+    await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=for_all_tasks)
 
 
 async def close() -> None:
@@ -55,4 +72,39 @@ async def close() -> None:
 
 
 def conn() -> BaseDBAsyncClient:
-    return connections.get("default")
+    client: BaseDBAsyncClient = connections.get("default")
+    return client
+
+
+def _lock_conflict(exc: BaseException) -> bool:
+    """The database refused the transaction for a lock conflict and undid all of it.
+
+    SQLite: `database is locked` once the busy timeout is over, or at once when a
+    transaction that has read must write after another process committed (WAL cannot
+    upgrade a stale snapshot). PostgreSQL: a deadlock or serialization failure.
+    """
+    # SQLSTATE class 40, transaction rollback: 40001 serialization failure, 40P01 deadlock
+    # (asyncpg's errors pass through Tortoise untranslated and carry `sqlstate`).
+    if str(getattr(exc, "sqlstate", "")).startswith("40"):
+        return True
+    # Tortoise translates statement errors; a refused COMMIT comes as sqlite3's own.
+    sqlite_error = isinstance(exc, OperationalError | sqlite3.OperationalError)
+    return sqlite_error and "database is locked" in str(exc)
+
+
+async def write_transaction(work: Callable[[BaseDBAsyncClient], Awaitable[T]]) -> T:
+    """Runs `work(conn)` in one transaction, run again from the start on a lock conflict.
+
+    So `database is locked` never reaches a client. A retry cannot double-count: the
+    refused attempt was rolled back whole, and every write of the mutations is
+    idempotent anyway (a repeated like inserts nothing and bumps nothing).
+    """
+    for attempt in range(WRITE_RETRIES + 1):
+        try:
+            async with in_transaction() as conn:
+                return await work(conn)
+        except Exception as exc:
+            if attempt == WRITE_RETRIES or not _lock_conflict(exc):
+                raise
+        await asyncio.sleep(random.uniform(0.5, 1.0) * RETRY_PAUSE_SECONDS * 2**attempt)
+    raise AssertionError("unreachable")  # the loop returns or raises

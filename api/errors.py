@@ -72,8 +72,9 @@ class ErrorCodes(SchemaExtension):
             return self._with_code(error, error.message, PARSE_FAILED)
         if original is None and not self._executing:
             return self._with_code(error, error.message, VALIDATION_FAILED)
-        if original is None and not error.path:
-            # Variable coercion: the request's own values were wrong.
+        if (original is None or isinstance(original, GraphQLError)) and not error.path:
+            # Variable coercion: the request's own values were wrong. graphql-core 3.3
+            # keeps the value's own GraphQLError as original_error of the variable's error.
             return self._with_code(error, error.message, BadUserInput.code)
         log.error("internal error in a GraphQL request", exc_info=original or error)
         return self._with_code(error, INTERNAL_MESSAGE, AppError.code)

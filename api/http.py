@@ -2,15 +2,17 @@
 
 Authentication follows Starlette's split: no `Authorization` header is the anonymous
 viewer; a header that is malformed, forged or expired is a 401, never anonymous.
+`tests/test_http_audit.py` runs graphql-http's audit of the specification against it.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import Response
 from strawberry.exceptions import MissingQueryError
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
@@ -18,18 +20,24 @@ from strawberry.types.graphql import OperationType
 
 from api.context import Context
 from api.cursors import CursorCodec
-from api.errors import Unauthenticated
-from api.graphiql import graphiql_html
+from api.errors import INTERNAL_MESSAGE, AppError, BadUserInput, Unauthenticated
+from api.graphiql import graphiql_response
 from api.schema import schema
 from api.settings import Settings
 from auth.tokens import InvalidToken, viewer_from_authorization
 
+log = logging.getLogger("likegraph.http")
+
 MAX_BODY_BYTES = 256 * 1024
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
+# The contract has no code of its own for a malformed HTTP request: it is bad user input.
+BAD_REQUEST = BadUserInput.code
 
 
 class RequestError(Exception):
+    """A request that is not a GraphQL request at all: it gets a status and no execution."""
+
     def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
@@ -37,34 +45,63 @@ class RequestError(Exception):
         self.headers = headers or {}
 
 
-def _accepted_media_type(request: Request) -> str | None:
-    """The response media type the client accepts, preferring the GraphQL one."""
-    accept = request.headers.get("accept", "")
+def _quality(params: list[str]) -> float:
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return min(max(float(value), 0.0), 1.0)
+            except ValueError:
+                return 0.0
+    return 1.0
+
+
+def negotiate(accept: str) -> str | None:
+    """The response media type for an `Accept` header, honouring its q-values.
+
+    No header, `*/*` and `application/*` get `application/json`, as GraphQL over HTTP
+    asks during its watershed period (older clients know no other type); a client that
+    names `application/graphql-response+json` gets it unless it prefers `application/json`.
+    None when neither type is acceptable.
+    """
     if not accept.strip():
-        return GRAPHQL_RESPONSE
-    ranges = []
+        return JSON
+    named: dict[str, float] = {}
+    wildcard = 0.0
     for part in accept.split(","):
         media, *params = (p.strip() for p in part.split(";"))
-        quality = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        if quality > 0:
-            ranges.append(media.lower())
-    for candidate in (GRAPHQL_RESPONSE, JSON):
-        if candidate in ranges:
-            return candidate
-    if "*/*" in ranges or "application/*" in ranges:
+        media = media.lower()
+        quality = _quality(params)
+        if media in (GRAPHQL_RESPONSE, JSON):
+            named[media] = max(named.get(media, 0.0), quality)
+        elif media in ("*/*", "application/*"):
+            wildcard = max(wildcard, quality)
+    # A type named explicitly takes its own q-value, even 0 (HTTP's most specific range).
+    graphql_q = named.get(GRAPHQL_RESPONSE, 0.0)
+    json_q = named.get(JSON, wildcard)
+    if graphql_q > 0 and graphql_q >= json_q:
         return GRAPHQL_RESPONSE
+    if json_q > 0:
+        return JSON
     return None
 
 
 def _error_body(message: str, code: str) -> dict[str, Any]:
     return {"errors": [{"message": message, "extensions": {"code": code}}]}
+
+
+def _json_response(
+    body: dict[str, Any],
+    status: int,
+    media_type: str,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    # The charset is stated so that no client guesses another (the spec requires utf-8).
+    return Response(
+        json.dumps(body, ensure_ascii=False).encode("utf-8"),
+        status_code=status,
+        headers={"Content-Type": f"{media_type}; charset=utf-8", **(headers or {})},
+    )
 
 
 class GraphQLEndpoint:
@@ -78,74 +115,78 @@ class GraphQLEndpoint:
         await response(scope, receive, send)
 
     async def handle(self, request: Request) -> Response:
-        if request.method == "GET" and self._wants_graphiql(request):
-            return HTMLResponse(graphiql_html())
-        media_type = _accepted_media_type(request)
+        reading = request.method in ("GET", "HEAD")
+        if reading and self._wants_graphiql(request):
+            return graphiql_response()
+        media_type = negotiate(request.headers.get("accept", ""))
         if media_type is None:
-            return JSONResponse(
+            return _json_response(
                 _error_body(
-                    "Accept application/graphql-response+json or application/json.", "BAD_REQUEST"
+                    "Accept application/graphql-response+json or application/json.", BAD_REQUEST
                 ),
-                status_code=406,
+                406,
+                JSON,
             )
         try:
-            params = await self._params(request)
+            params = await self._params(request, reading)
             viewer = viewer_from_authorization(
                 request.headers.get("authorization"), self.settings.secret
             )
         except RequestError as exc:
-            return Response(
-                json.dumps(_error_body(exc.message, "BAD_REQUEST")),
-                status_code=exc.status,
-                media_type=media_type,
-                headers=exc.headers,
+            return _json_response(
+                _error_body(exc.message, BAD_REQUEST), exc.status, media_type, exc.headers
             )
         except InvalidToken as exc:
-            return Response(
-                json.dumps(_error_body(str(exc), Unauthenticated.code)),
-                status_code=401,
-                media_type=media_type,
-                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            return _json_response(
+                _error_body(str(exc), Unauthenticated.code),
+                401,
+                media_type,
+                {"WWW-Authenticate": 'Bearer error="invalid_token"'},
             )
+        # GET is safe: a mutation sent with it is refused before it runs (405).
         allowed = (
-            {OperationType.QUERY}
-            if request.method == "GET"
-            else {OperationType.QUERY, OperationType.MUTATION}
+            {OperationType.QUERY} if reading else {OperationType.QUERY, OperationType.MUTATION}
         )
         context = Context(viewer=viewer, settings=self.settings, cursors=self.cursors)
         try:
             result = await schema.execute(
                 params["query"],
-                variable_values=params.get("variables"),
+                variable_values=params["variables"],
                 context_value=context,
-                operation_name=params.get("operationName"),
+                operation_name=params["operationName"],
                 allowed_operation_types=allowed,
             )
         except InvalidOperationTypeError:
-            return Response(
-                json.dumps(_error_body("Mutations must be sent with POST.", "BAD_REQUEST")),
-                status_code=405,
-                media_type=media_type,
-                headers={"Allow": "POST"},
+            return _json_response(
+                _error_body("Mutations must be sent with POST.", BAD_REQUEST),
+                405,
+                media_type,
+                {"Allow": "POST"},
             )
-        except (CannotGetOperationTypeError, MissingQueryError) as exc:
-            message = (
-                "Missing query." if isinstance(exc, MissingQueryError) else "Unknown operation."
-            )
-            return Response(
-                json.dumps(_error_body(message, "BAD_USER_INPUT")),
-                status_code=400,
-                media_type=media_type,
-            )
+        except CannotGetOperationTypeError:
+            # An operationName that names no operation of the document is a request error.
+            return self._request_error("Unknown operation.", media_type)
+        except MissingQueryError:
+            return self._request_error("Missing query.", media_type)
+        except Exception:
+            # Whatever escaped the schema is still masked: no trace, SQL or class name.
+            log.exception("internal error outside GraphQL execution")
+            return _json_response(_error_body(INTERNAL_MESSAGE, AppError.code), 500, media_type)
         return self._result_response(result, media_type)
+
+    @staticmethod
+    def _request_error(message: str, media_type: str) -> Response:
+        # A request error, like a variable that does not coerce: 400 only for the new media type.
+        status = 400 if media_type == GRAPHQL_RESPONSE else 200
+        return _json_response(_error_body(message, BAD_REQUEST), status, media_type)
 
     @staticmethod
     def _wants_graphiql(request: Request) -> bool:
         accept = request.headers.get("accept", "")
-        return "text/html" in accept and "query" not in request.query_params
+        return "text/html" in accept.lower() and "query" not in request.query_params
 
-    async def _params(self, request: Request) -> dict[str, Any]:
-        if request.method == "GET":
+    async def _params(self, request: Request, reading: bool) -> dict[str, Any]:
+        if reading:
             raw: dict[str, Any] = dict(request.query_params)
             for key in ("variables", "extensions"):
                 if key in raw:
@@ -154,9 +195,7 @@ class GraphQLEndpoint:
                     except ValueError as exc:
                         raise RequestError(400, f"`{key}` is not valid JSON.") from exc
         else:
-            content_type = request.headers.get("content-type", "")
-            if content_type.split(";")[0].strip().lower() != JSON:
-                raise RequestError(415, "Send the request body as application/json.")
+            self._check_content_type(request.headers.get("content-type", ""))
             body = await self._body(request)
             try:
                 raw = json.loads(body)
@@ -179,15 +218,29 @@ class GraphQLEndpoint:
         return {"query": query, "variables": variables, "operationName": operation_name}
 
     @staticmethod
+    def _check_content_type(content_type: str) -> None:
+        media, *params = (p.strip() for p in content_type.split(";"))
+        if media.lower() != JSON:
+            raise RequestError(415, "Send the request body as application/json.")
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in (
+                "utf-8",
+                "utf8",
+            ):
+                raise RequestError(415, "Send the request body encoded as utf-8.")
+
+    @staticmethod
     async def _body(request: Request) -> bytes:
+        too_large = RequestError(413, f"The request body is over {MAX_BODY_BYTES} bytes.")
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            raise RequestError(413, f"The request body is over {MAX_BODY_BYTES} bytes.")
+            raise too_large
         chunks, size = [], 0
         async for chunk in request.stream():
             size += len(chunk)
             if size > MAX_BODY_BYTES:
-                raise RequestError(413, f"The request body is over {MAX_BODY_BYTES} bytes.")
+                raise too_large
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -204,5 +257,7 @@ class GraphQLEndpoint:
         )
         if not request_error:
             body["data"] = result.data
+        # With application/json a request error is still a 200 (legacy clients read the body);
+        # with the GraphQL media type it is a 400, as the specification asks.
         status = 400 if request_error and media_type == GRAPHQL_RESPONSE else 200
-        return Response(json.dumps(body), status_code=status, media_type=media_type)
+        return _json_response(body, status, media_type)

@@ -29,6 +29,9 @@ def decode_id(global_id: str) -> tuple[Kind, int]:
         key = int(pk)
         if not pk.isdigit() or not 0 < key <= MAX_KEY:
             raise ValueError(pk)
-        return Kind(kind), key
+        decoded = Kind(kind), key
+        if encode_id(*decoded) != global_id:
+            raise ValueError("not the canonical form")  # one object, one ID
+        return decoded
     except (ValueError, UnicodeError, binascii.Error) as exc:
         raise BadUserInput("Invalid ID.") from exc

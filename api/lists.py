@@ -2,13 +2,14 @@
 
 Each function takes many page requests and answers them in one statement: a UNION ALL
 of one index-driven subquery per request (per stream, for likers), each cut at
-`first + 1` rows so `hasNextPage` counts only rows the viewer may see.
+`first + 1` rows so `hasNextPage` counts only rows the viewer may see (with `first: 0`
+too: the one row fetched says whether anything follows).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -18,6 +19,7 @@ from auth.viewer import Viewer
 from models.sql import Sql
 
 T = TypeVar("T")
+OwnerRule = Callable[[Viewer, Sql, Owner], str]
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,16 @@ def _after(sql: Sql, column: str, after: int | None) -> str:
     return "" if after is None else f" AND {column} < {sql.p(after)}"
 
 
+def _owner_gate(viewer: Viewer, sql: Sql, owner_id: int, rule: OwnerRule) -> str:
+    """A policy rule about the list's owner account, tested once for the whole page.
+
+    An uncorrelated EXISTS is a one-time filter on both engines: a hidden owner's list
+    costs one lookup, not a walk over every row of it.
+    """
+    visible = rule(viewer, sql, Owner.account("o"))
+    return f"EXISTS (SELECT 1 FROM account o WHERE o.id = {sql.p(owner_id)} AND {visible})"
+
+
 def _union(parts: list[str]) -> str:
     return " UNION ALL ".join(f"SELECT * FROM ({p}) AS s{i}" for i, p in enumerate(parts))
 
@@ -51,14 +63,11 @@ async def likers_pages(viewer: Viewer, requests: Sequence[PageRequest]) -> list[
     sql = Sql()
     parts: list[str] = []
     for n, req in enumerate(requests):
-        if req.first == 0:
-            continue
-        for stream in liker_streams_sql(viewer, sql, "l"):
+        for stream in liker_streams_sql(viewer, sql, "l", req.owner_id):
             parts.append(
                 f"SELECT {n} AS req, l.id AS like_id, l.liked_at, {AccountRow.columns('a')}"
                 " FROM video_like l JOIN account a ON a.id = l.account_id"
-                f" WHERE l.video_id = {sql.p(req.owner_id)}"
-                f"{_after(sql, 'l.id', req.after)} AND {stream}"
+                f" WHERE {stream}{_after(sql, 'l.id', req.after)}"
                 f" ORDER BY l.id DESC LIMIT {sql.p(req.first + 1)}"
             )
     found: dict[int, list[LikerRow]] = defaultdict(list)
@@ -82,10 +91,9 @@ async def videos_pages(viewer: Viewer, requests: Sequence[PageRequest]) -> list[
         f"SELECT {n} AS req, {VideoRow.columns('v', 'au')}"
         " FROM video v JOIN account au ON au.id = v.author_id"
         f" WHERE v.author_id = {sql.p(req.owner_id)}{_after(sql, 'v.id', req.after)}"
-        f" AND {video_visible_sql(viewer, sql, Owner.account('au'))}"
+        f" AND {_owner_gate(viewer, sql, req.owner_id, video_visible_sql)}"
         f" ORDER BY v.id DESC LIMIT {sql.p(req.first + 1)}"
         for n, req in enumerate(requests)
-        if req.first > 0
     ]
     found: dict[int, list[VideoRow]] = defaultdict(list)
     if parts:
@@ -100,14 +108,13 @@ async def likes_pages(viewer: Viewer, requests: Sequence[PageRequest]) -> list[P
     parts = [
         f"SELECT {n} AS req, l.id AS like_id, l.liked_at, l.account_id,"
         f" {VideoRow.columns('v', 'au')}"
-        " FROM video_like l JOIN account o ON o.id = l.account_id"
+        " FROM video_like l"
         " JOIN video v ON v.id = l.video_id JOIN account au ON au.id = v.author_id"
         f" WHERE l.account_id = {sql.p(req.owner_id)}{_after(sql, 'l.id', req.after)}"
-        f" AND {content_visible_sql(viewer, sql, Owner.account('o'))}"
+        f" AND {_owner_gate(viewer, sql, req.owner_id, content_visible_sql)}"
         f" AND {video_visible_sql(viewer, sql, Owner.account('au'))}"
         f" ORDER BY l.id DESC LIMIT {sql.p(req.first + 1)}"
         for n, req in enumerate(requests)
-        if req.first > 0
     ]
     found: dict[int, list[LikeRow]] = defaultdict(list)
     if parts:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from api.context import Context
 from api.errors import NotFound
 from api.ids import Kind, decode_id
@@ -20,8 +22,16 @@ async def visible_video_by_global_id(ctx: Context, global_id: str) -> VideoRow |
 
 
 async def require_visible_video(ctx: Context, global_id: str) -> VideoRow:
-    """For mutations: a hidden video is NOT_FOUND with the same message as a missing one."""
-    video = await visible_video_by_global_id(ctx, global_id)
+    """For mutations: a hidden video is NOT_FOUND with the same message as a missing one.
+
+    Judged afresh, not from the request's cache: an earlier mutation of the same document
+    (a block, an unfollow) may have hidden the video since the request loaded it.
+    """
+    kind, pk = decode_id(global_id)
+    video = None
+    if kind is Kind.VIDEO:
+        ctx.loaders.forget_video(pk)
+        video = await visible_video(ctx, pk)
     if video is None:
         raise NotFound("No video with that ID.")
     return video
@@ -34,6 +44,11 @@ async def visible_account(ctx: Context, handle: str) -> AccountRow | None:
 
 
 async def require_visible_account(ctx: Context, handle: str) -> AccountRow:
+    """For mutations: NOT_FOUND across a blocked pair, judged afresh as for a video."""
+    key = normalize_handle(handle)
+    if key is not None:
+        with suppress(KeyError):
+            ctx.loaders.visible_account_by_handle.clear(key)
     account = await visible_account(ctx, handle)
     if account is None:
         raise NotFound("No account with that handle.")

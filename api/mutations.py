@@ -3,10 +3,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import strawberry
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from api.context import Context, Info
+from api.db import write_transaction
 from api.errors import BadUserInput, Conflict, NotFound, Unauthenticated, login_required
 from api.lookups import require_visible_account, require_visible_video, visible_video
 from api.rows import AccountRow, VideoRow
@@ -19,11 +20,13 @@ from api.validation import (
     valid_password,
 )
 from auth.passwords import hash_password_async, verify_password_async
+from auth.policy import Owner, blocked_pair_ids_sql, video_visible_sql
 from auth.tokens import issue_token
+from auth.viewer import Viewer
 from models import Account as AccountModel
 from models import Block, Follow, FollowState
 from models import Video as VideoModel
-from models.sql import Sql
+from models.sql import Sql, is_postgres
 
 BAD_LOGIN = "Wrong handle or password."
 
@@ -112,13 +115,17 @@ class Mutation:
     @strawberry.mutation
     async def set_privacy(self, info: Info, is_private: bool) -> Account:
         me = _me(info.context)
-        async with in_transaction() as conn:
-            account = await AccountModel.select_for_update().using_db(conn).get_or_none(id=me)
-            if account is None:
-                raise Unauthenticated("Your account no longer exists.")
-            if account.is_private != is_private:
-                account.is_private = is_private
-                await account.save(using_db=conn, update_fields=["is_private"])
+
+        async def change(conn: BaseDBAsyncClient) -> AccountModel | None:
+            # The row update comes first: it takes SQLite's write lock before any read, and
+            # on PostgreSQL it locks the account row, which likeVideo and follow share-lock,
+            # so none of them can copy the old privacy once this commits.
+            sql = Sql(conn)
+            changed = await sql.rows(
+                f"UPDATE account SET is_private = {sql.p(is_private)}"
+                f" WHERE id = {sql.p(me)} AND is_private <> {sql.p(is_private)} RETURNING id"
+            )
+            if changed:
                 sql = Sql(conn)
                 await sql.execute(
                     f"UPDATE video_like SET liker_public = {sql.p(not is_private)}"
@@ -131,6 +138,11 @@ class Mutation:
                     .using_db(conn)
                     .update(status=FollowState.APPROVED)
                 )
+            return await AccountModel.filter(id=me).using_db(conn).first()
+
+        account = await write_transaction(change)
+        if account is None:
+            raise Unauthenticated("Your account no longer exists.")
         return Account(row=_row(account))
 
     @strawberry.mutation
@@ -146,18 +158,30 @@ class Mutation:
         ctx = info.context
         me = _me(ctx)
         video = await require_visible_video(ctx, video_id)
-        async with in_transaction() as conn:
+
+        async def like(conn: BaseDBAsyncClient) -> None:
             sql = Sql(conn)
             # The liker's privacy is copied onto the row in the same statement; setPrivacy
-            # rewrites these copies in its own transaction.
+            # rewrites these copies in its own transaction. On PostgreSQL (READ COMMITTED)
+            # the copy is read under a share lock on the account row: a concurrent
+            # setPrivacy either commits first, and the lock wait re-reads its new value,
+            # or waits for this like to commit and then rewrites its copy. (SQLite runs
+            # one writer at a time.)
+            # The video's visibility is checked again in the same statement, so a block or
+            # unfollow that commits after the lookup above cannot let a like through.
+            lock = " FOR SHARE OF a" if is_postgres(conn) else ""
+            visible = video_visible_sql(ctx.viewer, sql, Owner.account("au"))
             inserted = await sql.rows(
                 "INSERT INTO video_like (account_id, video_id, liked_at, liker_public)"
-                f" SELECT a.id, {sql.p(video.id)}, {sql.p(datetime.now(UTC))}, NOT a.is_private"
-                f" FROM account a WHERE a.id = {sql.p(me)}"
+                f" SELECT a.id, v.id, {sql.p(datetime.now(UTC))}, NOT a.is_private"
+                " FROM account a, video v JOIN account au ON au.id = v.author_id"
+                f" WHERE a.id = {sql.p(me)} AND v.id = {sql.p(video.id)} AND {visible}{lock}"
                 " ON CONFLICT (video_id, account_id) DO NOTHING RETURNING id"
             )
             if inserted:
                 await _bump(conn, video, +1)
+
+        await write_transaction(like)
         return await _fresh_video(ctx, video.id)
 
     @strawberry.mutation(description="Idempotent.")
@@ -165,7 +189,8 @@ class Mutation:
         ctx = info.context
         me = _me(ctx)
         video = await require_visible_video(ctx, video_id)
-        async with in_transaction() as conn:
+
+        async def unlike(conn: BaseDBAsyncClient) -> None:
             sql = Sql(conn)
             deleted = await sql.rows(
                 f"DELETE FROM video_like WHERE video_id = {sql.p(video.id)}"
@@ -173,17 +198,38 @@ class Mutation:
             )
             if deleted:
                 await _bump(conn, video, -1)
+
+        await write_transaction(unlike)
         return await _fresh_video(ctx, video.id)
 
     @strawberry.mutation(description="APPROVED for a public account, PENDING for a private one.")
     async def follow(self, info: Info, handle: str) -> FollowStatus:
         me = _me(info.context)
         other = await _other_account(info.context, handle)
-        state = FollowState.PENDING if other.is_private else FollowState.APPROVED
-        edge, _ = await Follow.get_or_create(
-            follower_id=me, followee_id=other.id, defaults={"status": state}
-        )
-        return FollowStatus(edge.status.value)
+
+        async def follow(conn: BaseDBAsyncClient) -> str | None:
+            if is_postgres(conn):
+                await _lock_pair(conn, me, other.id, "FOR SHARE")
+            # One statement reads the followee's privacy and the pair's blocks as they are
+            # now, not as they were when the request began (rule 7): a setPrivacy(false)
+            # or a block that committed meanwhile is seen; on PostgreSQL one still running
+            # holds the pair's rows, so the lock above waited for it.
+            sql = Sql(conn)
+            await sql.execute(
+                "INSERT INTO follow (follower_id, followee_id, status, created_at)"
+                f" SELECT {sql.p(me)}, a.id,"
+                " CASE WHEN a.is_private THEN 'PENDING' ELSE 'APPROVED' END,"
+                f" {sql.p(datetime.now(UTC))} FROM account a WHERE a.id = {sql.p(other.id)}"
+                f" AND a.id NOT IN ({blocked_pair_ids_sql(Viewer.of(me), sql)})"
+                " ON CONFLICT (follower_id, followee_id) DO NOTHING"
+            )
+            edge = await Follow.filter(follower_id=me, followee_id=other.id).using_db(conn).first()
+            return None if edge is None else edge.status.value
+
+        status = await write_transaction(follow)
+        if status is None:  # a block came between the lookup and the insert
+            raise NotFound("No account with that handle.")
+        return FollowStatus(status)
 
     @strawberry.mutation(description="Withdraws a request or ends a follow.")
     async def unfollow(self, info: Info, handle: str) -> FollowStatus:
@@ -212,14 +258,24 @@ class Mutation:
     async def block(self, info: Info, handle: str) -> bool:
         me = _me(info.context)
         other = await _any_account(info.context, me, handle)
-        async with in_transaction() as conn:
-            _, created = await Block.get_or_create(
-                blocker_id=me, blocked_id=other.id, using_db=conn
+
+        async def block(conn: BaseDBAsyncClient) -> bool:
+            if is_postgres(conn):
+                # A follow between the pair that is under way share-locks both rows: wait
+                # for it, so that the deletes below see its edge.
+                await _lock_pair(conn, me, other.id, "FOR NO KEY UPDATE")
+            sql = Sql(conn)
+            created = await sql.rows(
+                "INSERT INTO block (blocker_id, blocked_id, created_at)"
+                f" VALUES ({sql.p(me)}, {sql.p(other.id)}, {sql.p(datetime.now(UTC))})"
+                " ON CONFLICT (blocker_id, blocked_id) DO NOTHING RETURNING id"
             )
             # Rule 7: blocking removes every follow edge between the pair, both ways.
             await Follow.filter(follower_id=me, followee_id=other.id).using_db(conn).delete()
             await Follow.filter(follower_id=other.id, followee_id=me).using_db(conn).delete()
-        return created
+            return bool(created)
+
+        return await write_transaction(block)
 
     @strawberry.mutation(description="True when it removed a block, false when none existed.")
     async def unblock(self, info: Info, handle: str) -> bool:
@@ -243,4 +299,15 @@ async def _bump(conn: object, video: VideoRow, delta: int) -> None:
     sql = Sql(conn)  # type: ignore[arg-type]
     await sql.execute(
         f"UPDATE video SET like_count = like_count + {sql.p(delta)} WHERE id = {sql.p(video.id)}"
+    )
+
+
+async def _lock_pair(conn: BaseDBAsyncClient, first: int, second: int, mode: str) -> None:
+    """PostgreSQL row locks on two accounts, always in id order so two lockers never
+    deadlock. follow takes FOR SHARE, block FOR NO KEY UPDATE, and setPrivacy's update
+    holds the same: a follow never interleaves with a block or a privacy change of
+    either account."""
+    sql = Sql(conn)
+    await sql.execute(
+        f"SELECT id FROM account WHERE id IN ({sql.ps(sorted((first, second)))}) ORDER BY id {mode}"
     )

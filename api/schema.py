@@ -31,9 +31,10 @@ schema = Schema(
     extensions=[
         # ErrorCodes comes first so that it sees (and codes) the limiters' errors too.
         ErrorCodes,
-        QueryDepthLimiter(max_depth=MAX_DEPTH),
-        MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
-        MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        # Factories, not instances: strawberry builds a fresh extension per request.
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
     ],
     config=StrawberryConfig(auto_camel_case=True),
 )

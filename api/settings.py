@@ -48,13 +48,22 @@ def _load_or_create_secret(database_url: str) -> str:
         pass
     file.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
+    # The key is written whole to a file of this process's own, then linked into place:
+    # link() fails if the name exists, so processes starting at once agree on the first
+    # key linked, and none can read a file that another is still writing.
+    draft = file.with_name(f"{file.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        # O_EXCL: two workers starting at once agree on the first key written.
-        fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return file.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(draft, file)
+        except FileExistsError:
+            return file.read_text().strip()
+    finally:
+        draft.unlink()
     return key
 
 

@@ -7,6 +7,7 @@ import re
 from api.errors import BadUserInput
 
 HANDLE_RE = re.compile(r"[a-z0-9_.]{3,30}")
+GIVEN_HANDLE_RE = re.compile(r"[A-Za-z0-9_.]{3,30}")  # as typed: any case
 PASSWORD_MIN, PASSWORD_MAX = 8, 256
 CAPTION_MAX = 2200
 DISPLAY_NAME_MAX = 100
@@ -14,8 +15,11 @@ DISPLAY_NAME_MAX = 100
 
 def normalize_handle(handle: str) -> str | None:
     """The stored form of a handle (lower case), or None when it cannot be one."""
-    key = handle.lower()
-    return key if HANDLE_RE.fullmatch(key) else None
+    # Checked before lower-casing too: the Kelvin sign K (U+212A) lower-cases to an ASCII
+    # k, yet is no letter of a-z in any case.
+    if not GIVEN_HANDLE_RE.fullmatch(handle):
+        return None
+    return handle.lower()
 
 
 def valid_handle(handle: str) -> str:
@@ -25,10 +29,25 @@ def valid_handle(handle: str) -> str:
     return key
 
 
+def storable(text: str, *, nul: bool = False) -> str:
+    """Text as given, when both engines can keep it: valid Unicode (a lone surrogate, which
+    JSON can carry, has no UTF-8 form) and, unless `nul`, no NUL (PostgreSQL text refuses
+    it; a password is only ever hashed, so it may hold one)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        unstorable = True
+    else:
+        unstorable = not nul and "\x00" in text
+    if unstorable:
+        raise BadUserInput("The text holds a character that cannot be stored.")
+    return text
+
+
 def valid_password(password: str) -> str:
     if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
         raise BadUserInput(f"A password has {PASSWORD_MIN} to {PASSWORD_MAX} characters.")
-    return password
+    return storable(password, nul=True)
 
 
 def valid_display_name(display_name: str | None, handle: str) -> str:
@@ -37,10 +56,10 @@ def valid_display_name(display_name: str | None, handle: str) -> str:
     name = display_name.strip()
     if not 1 <= len(name) <= DISPLAY_NAME_MAX:
         raise BadUserInput(f"A display name has 1 to {DISPLAY_NAME_MAX} characters.")
-    return name
+    return storable(name)
 
 
 def valid_caption(caption: str) -> str:
     if len(caption) > CAPTION_MAX:
         raise BadUserInput(f"A caption has at most {CAPTION_MAX} characters.")
-    return caption
+    return storable(caption)

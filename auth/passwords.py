@@ -20,7 +20,8 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
-    except (VerificationError, InvalidHashError):
+    # A password with no UTF-8 form (a lone surrogate) matches no hash: a wrong password.
+    except (VerificationError, InvalidHashError, UnicodeEncodeError):
         return False
 
 

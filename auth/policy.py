@@ -173,24 +173,42 @@ def profile_visible_sql(viewer: Viewer, sql: Sql, owner: Owner) -> str:
     return f"NOT ({_blocked_pair_sql(viewer, sql, owner)})"
 
 
-def liker_streams_sql(viewer: Viewer, sql: Sql, like_alias: str) -> list[str]:
-    """Rule 4 over the likes of one video, split into index-driven streams.
+def liker_streams_sql(viewer: Viewer, sql: Sql, like_alias: str, video_id: int) -> list[str]:
+    """Rule 4 over the likes of one video, as conditions on `like_alias` split into streams.
 
-    The union of the streams is exactly `content_visible_sql` over the liker (the
-    property tests check it), but each stream is shaped for an index so a page costs
-    the page size plus the viewer's follow count, however many likers are hidden:
+    The union of the streams is exactly the likes of `video_id` whose liker passes
+    `content_visible_sql` (the property tests check it), and the streams are disjoint
+    (public likers, private likers), but each is shaped so that a page costs the page
+    size plus the viewer's follow count, however many likers are hidden
+    (docs/likers-query.md has the plans):
 
-    1. public likers, minus the viewer's blocked pairs (index video, liker_public, id);
-    2. private likers that are the viewer or an approved followee (unique index
-       video, account: one probe per followee).
+    1. public likers, minus the viewer's blocked pairs: a walk of the index
+       (video_id, liker_public, id) in id order, stopping after the page;
+    2. private likers that are the viewer or an approved followee outside a blocked
+       pair: one probe of the unique index (video_id, account_id) per followee, then
+       the matching like rows by primary key. The followees drive it from inside a
+       scalar subquery, so no planner (nor PostgreSQL's generic plan) can turn it
+       into a walk over the video's private likes instead.
     """
     liker = Owner.liker(like_alias)
-    public = f"{like_alias}.liker_public = TRUE"
+    video = sql.p(video_id)
+    public = f"{like_alias}.video_id = {video} AND {like_alias}.liker_public = TRUE"
     if viewer.is_anonymous:
         return [public]
-    me = sql.p(viewer.account_id)
-    return [
-        f"{public} AND NOT ({_blocked_pair_sql(viewer, sql, liker)})",
-        f"{like_alias}.liker_public = FALSE AND {liker.id} IN"
-        f" ({approved_followees_sql(viewer, sql)} UNION ALL SELECT CAST({me} AS INTEGER))",
-    ]
+    # Rule 1 in its order, for a public liker: self allows, a blocked pair denies, public
+    # allows; for a private one: self allows, a blocked pair denies, a follow allows.
+    is_self = _is_self_sql(viewer, sql, liker)
+    public_visible = f"{public} AND ({is_self} OR NOT ({_blocked_pair_sql(viewer, sql, liker)}))"
+    followed_or_self = (
+        f"SELECT x.followee_id FROM ({approved_followees_sql(viewer, sql)}) AS x"
+        f" WHERE x.followee_id NOT IN ({blocked_pair_ids_sql(viewer, sql)})"
+        f" UNION ALL SELECT CAST({sql.p(viewer.account_id)} AS INTEGER)"
+    )
+    probe = f"{like_alias}_probe"
+    private_visible = (
+        f"{like_alias}.id IN (SELECT (SELECT {probe}.id FROM video_like {probe}"
+        f" WHERE {probe}.video_id = {video} AND {probe}.account_id = f.followee_id"
+        f" AND {probe}.liker_public = FALSE)"
+        f" FROM ({followed_or_self}) AS f)"
+    )
+    return [public_visible, private_visible]
