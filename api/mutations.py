@@ -43,7 +43,7 @@ def _row(account: AccountModel) -> AccountRow:
 
 def _payload(ctx: Context, account: AccountModel) -> AuthPayload:
     token = issue_token(account.id, ctx.settings.secret, ctx.settings.token_ttl)
-    return AuthPayload(token=token, account=Account(row=_row(account)))
+    return AuthPayload(token=token, account=Account.of(_row(account)))
 
 
 async def _fresh_video(ctx: Context, video_id: int) -> Video:
@@ -51,7 +51,7 @@ async def _fresh_video(ctx: Context, video_id: int) -> Video:
     row = await visible_video(ctx, video_id)
     if row is None:  # it was visible a moment ago, inside this request
         raise NotFound("No video with that ID.")
-    return Video(row=row)
+    return Video.of(row)
 
 
 async def _other_account(ctx: Context, handle: str) -> AccountRow:
@@ -143,7 +143,7 @@ class Mutation:
         account = await write_transaction(change)
         if account is None:
             raise Unauthenticated("Your account no longer exists.")
-        return Account(row=_row(account))
+        return Account.of(_row(account))
 
     @strawberry.mutation
     async def create_video(self, info: Info, caption: str) -> Video:

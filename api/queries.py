@@ -16,21 +16,21 @@ class Query:
         if ctx.viewer.account_id is None:
             return None
         row = await ctx.loaders.visible_account_by_id.load(ctx.viewer.account_id)
-        return None if row is None else Account(row=row)
+        return None if row is None else Account.of(row)
 
     @strawberry.field(description="Any account's profile; null across a blocked pair.")
     async def account(self, info: Info, handle: str) -> Account | None:
         row = await visible_account(info.context, handle)
-        return None if row is None else Account(row=row)
+        return None if row is None else Account.of(row)
 
     @strawberry.field(description="A video the viewer may see; null when hidden or missing.")
     async def video(self, info: Info, id: strawberry.ID) -> Video | None:
         row = await visible_video_by_global_id(info.context, id)
-        return None if row is None else Video(row=row)
+        return None if row is None else Video.of(row)
 
     @strawberry.field(description="Any object by its global ID; null when hidden or missing.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         row = await visible_node(info.context, id)
         if row is None:
             return None
-        return Account(row=row) if isinstance(row, AccountRow) else Video(row=row)
+        return Account.of(row) if isinstance(row, AccountRow) else Video.of(row)

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import suppress
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.schema.config import StrawberryConfig
 
 from api.errors import ErrorCodes
@@ -17,6 +26,31 @@ from api.types import Account, Video
 MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 2000
+# Parsed and validated documents are kept for the most recent distinct query texts: a
+# client sends the same few documents again and again, and validation is otherwise about
+# half the CPU of a typical request (bench/README.md). Bounded, so unique texts cannot
+# grow memory.
+DOCUMENT_CACHE_SIZE = 256
+
+# The limits' validation rules are built once: the validation cache is keyed by the rule
+# classes, and a limiter made per request would make new classes and never hit it.
+LIMIT_RULES = [
+    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+]
+
+
+class DocumentCache(ParserCache):
+    """ParserCache that leaves a document that fails to parse to strawberry's own parse,
+    whose errors go through the usual path (and get GRAPHQL_PARSE_FAILED)."""
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        with suppress(GraphQLError):
+            context.graphql_document = self.cached_parse_document(
+                context.query, **context.parse_options
+            )
+        yield
 
 
 class Schema(strawberry.Schema):
@@ -32,9 +66,10 @@ schema = Schema(
         # ErrorCodes comes first so that it sees (and codes) the limiters' errors too.
         ErrorCodes,
         # Factories, not instances: strawberry builds a fresh extension per request.
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: AddValidationRules(LIMIT_RULES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: DocumentCache(maxsize=DOCUMENT_CACHE_SIZE),
+        lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
     ],
     config=StrawberryConfig(auto_camel_case=True),
 )
