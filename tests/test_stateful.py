@@ -65,7 +65,7 @@ PASSWORD = "password123"
 # you let it (LIKEGRAPH_DEEP_EXAMPLES sets how many sequences; 5,000 by default).
 settings.register_profile(
     "likegraph-stateful-ci",
-    max_examples=int(os.environ.get("LIKEGRAPH_STATEFUL_EXAMPLES", "15")),
+    max_examples=int(os.environ.get("LIKEGRAPH_STATEFUL_EXAMPLES", "20")),
     stateful_step_count=50,
     # Request times on a shared 2-core machine are noise, not a property of the code.
     deadline=None,
