@@ -12,19 +12,12 @@ from api.settings import SettingsError, load_settings
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    from api.serve import serve
 
     settings = load_settings()
     # Apply migrations once, before any worker starts, so workers never race on them.
     asyncio.run(_migrate_only(settings.database_url))
-    uvicorn.run(
-        "api.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level="info",
-    )
+    serve(args.host, args.port, args.workers)
     return 0
 
 
