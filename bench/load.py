@@ -173,7 +173,8 @@ async def main(spec: dict[str, Any]) -> dict[str, Any]:
             build(host, group_port, r["label"], r["body"], r.get("token"))
             for r in group["requests"]
         ]
-        stats = per_group[group["name"]] = Stats()
+        # Groups of one name (one per server process of a set) are counted together.
+        stats = per_group.setdefault(group["name"], Stats())
         for _ in range(group["concurrency"]):
             seed += 1
             tasks.append(

@@ -4,6 +4,10 @@ Datasets are made with `likegraph generate` under bench/data/ (gitignored) and r
 when present. Servers are real `likegraph serve` processes on loopback; the load comes
 from bench/load.py in a process of its own. Nothing here is a test: it prints figures,
 target ratios and PASS/FAIL, and writes them to bench/data/results-*.json.
+
+`--engine postgres` (and `--pages` on SQLite) measures issue 5's likers pages instead:
+the hottest video's 20-liker page at ~20%, 95% and 99.9% hidden, per `--workers` count,
+on PostgreSQL databases of its own named likegraph_bench_* (made once, then reused).
 """
 
 from __future__ import annotations
@@ -673,34 +677,72 @@ POSTGRAPHILE_RPS = {"hidden20": 1000.0, "hidden95": 720.0, "hidden999": 2 / 0.26
 POSTGRAPHILE_999_MS = 267.0
 
 
-def pg_measured(server: Server, spec: dict[str, Any]) -> dict[str, Any]:
-    """`measured`, plus where the machine's CPU went: the server, PostgreSQL, the load
-    generator, and the rest (other users of this shared machine), per request."""
+def pg_measured(servers: list[Server], spec: dict[str, Any]) -> dict[str, Any]:
+    """A load phase on a set of servers, with where the machine's CPU went per request:
+    the servers, PostgreSQL, the load generator, and the rest (other users' work)."""
     load_avg = os.getloadavg()[0]
+    server_before = sum(s.cpu_seconds() for s in servers)
     pg_before, busy_before = postgres_cpu_seconds(), machine_busy_seconds()
-    result = measured(server, spec)
+    result = load(spec)
+    server_spent = sum(s.cpu_seconds() for s in servers) - server_before
     pg_spent = postgres_cpu_seconds() - pg_before
     busy = machine_busy_seconds() - busy_before
     done = max(1, sum(g["all"]["n"] for g in result["groups"].values()))
-    server_s = result["server_cpu_ms_per_request"] * done / 1000
+    client = result["client_cpu_s"]
+    result["server_cpu_ms_per_request"] = 1000 * server_spent / done
     result["postgres_cpu_ms_per_request"] = 1000 * pg_spent / done
-    result["client_cpu_ms_per_request"] = 1000 * result["client_cpu_s"] / done
-    result["other_cpu_ms_per_request"] = (
-        1000 * (busy - server_s - pg_spent - result["client_cpu_s"]) / done
-    )
+    result["client_cpu_ms_per_request"] = 1000 * client / done
+    result["other_cpu_ms_per_request"] = 1000 * (busy - server_spent - pg_spent - client) / done
     result["busy_cores"] = busy / result["seconds"]
     result["load_average_before"] = load_avg
     return result
 
 
-def postgres_main(args: argparse.Namespace) -> None:
+def spread(
+    name: str,
+    servers: list[Server],
+    requests: list[dict[str, Any]],
+    concurrency: int,
+    duration: float,
+) -> dict[str, Any]:
+    """A load spec that splits the connections evenly over a set of servers."""
+    n = len(servers)
+    return {
+        "port": servers[0].port,
+        "duration": duration,
+        "warmup": 5,
+        "groups": [
+            {
+                "name": name,
+                "port": server.port,
+                "concurrency": concurrency // n + (i < concurrency % n),
+                "requests": requests,
+            }
+            for i, server in enumerate(servers)
+        ],
+    }
+
+
+def pages_main(args: argparse.Namespace) -> None:
+    """Issue 5's figures: the 20-liker page of the hottest video with about 20%, 95% and
+    99.9% of likers hidden, per worker count. On SQLite (`--pages`) the default run's
+    datasets serve, its 30%-private `base` standing for the ordinary page."""
     scale = QUICK if args.quick else FULL
     worker_counts = [int(w) for w in args.workers.split(",")]
     info = machine()
     log(f"machine: {info['nproc']} cpus, {info['cpu']}, load {info['load_before']}")
-    data = {name: pg_dataset(name, ratio, scale) for name, ratio in PG_RATIOS.items()}
+    if args.engine == "postgres":
+        data = {name: pg_dataset(name, ratio, scale) for name, ratio in PG_RATIOS.items()}
+    else:
+        data = {
+            "hidden30": dataset("base", BASE_RATIO, scale),
+            "hidden95": dataset("hidden95", HIDDEN_RATIOS["hidden95"], scale),
+            "hidden999": dataset("hidden999", HIDDEN_RATIOS["hidden999"], scale),
+        }
+    ordinary = next(iter(data))
     figures: dict[str, Any] = {
-        "engine": "postgres",
+        "engine": args.engine,
+        "ordinary": ordinary,
         "scale": scale.__dict__,
         "machine": info,
         "concurrency": args.concurrency,
@@ -745,7 +787,7 @@ def postgres_main(args: argparse.Namespace) -> None:
         )
         if args.profile:
             figures["profile"] = {}
-            for name in ("hidden20", "hidden999"):
+            for name in (ordinary, "hidden999"):
                 log(f"profiling the 1-worker server under the {name} page at {c} clients")
                 figures["profile"][name] = profiled(
                     servers[name],
@@ -755,42 +797,41 @@ def postgres_main(args: argparse.Namespace) -> None:
                         "warmup": 5,
                         "groups": [{"name": name, "concurrency": c, "requests": [requests[name]]}],
                     },
-                    PG_PROFILE_BUCKETS,
+                    PG_PROFILE_BUCKETS if args.engine == "postgres" else PROFILE_BUCKETS,
                 )
     finally:
         for server in servers.values():
             server.stop()
+    # `serve --workers N` (one port, N uvicorn workers), and for N > 1 also N separate
+    # one-worker `serve` processes with the connections split over their ports: uvicorn's
+    # multi-worker listener leaves Nagle's algorithm on (bench/README.md), which the
+    # second set avoids, so it shows what N processes can do.
+    modes = []
     for workers in worker_counts:
-        servers = {name: Server(d, workers) for name, d in data.items()}
-        try:
-            phases: dict[str, Any] = {}
-            first = servers["hidden20"]
-            log(f"{workers} worker(s): {{ __typename }} at {c} clients")
-            typename = [{"label": "typename", "body": body("{ __typename }"), "token": None}]
-            phases["typename"] = pg_measured(
-                first,
-                {
-                    "port": first.port,
-                    "duration": args.duration,
-                    "warmup": 5,
-                    "groups": [{"name": "typename", "concurrency": c, "requests": typename}],
-                },
-            )
-            for name, server in servers.items():
-                log(f"{workers} worker(s): 20-liker page, {name}, at {c} clients")
+        modes.append((f"serve --workers {workers}", workers, 1))
+        if workers > 1:
+            modes.append((f"{workers} x serve", 1, workers))
+    for label, workers, count in modes:
+        phases: dict[str, Any] = {}
+        for name, d in data.items():
+            servers_of = [Server(d, workers) for _ in range(count)]
+            try:
+                if name == ordinary:
+                    log(f"{label}: {{ __typename }} at {c} clients")
+                    typename = [
+                        {"label": "typename", "body": body("{ __typename }"), "token": None}
+                    ]
+                    phases["typename"] = pg_measured(
+                        servers_of, spread("typename", servers_of, typename, c, args.duration)
+                    )
+                log(f"{label}: 20-liker page, {name}, at {c} clients")
                 phases[name] = pg_measured(
-                    server,
-                    {
-                        "port": server.port,
-                        "duration": args.duration,
-                        "warmup": 5,
-                        "groups": [{"name": name, "concurrency": c, "requests": [requests[name]]}],
-                    },
+                    servers_of, spread(name, servers_of, [requests[name]], c, args.duration)
                 )
-            figures["throughput"][str(workers)] = phases
-        finally:
-            for server in servers.values():
-                server.stop()
+            finally:
+                for server in servers_of:
+                    server.stop()
+        figures["throughput"][label] = phases
     figures["machine"]["load_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     pg_report(figures)
 
@@ -799,7 +840,8 @@ def pg_report(f: dict[str, Any]) -> None:
     m = f["machine"]
     lines = [
         "",
-        f"likegraph bench, PostgreSQL  {m['date']}  ({m['nproc']} cpus, {m['cpu']})",
+        f"likegraph bench, {f['engine']} likers pages  {m['date']}",
+        f"{m['nproc']} cpus, {m['cpu']}",
         f"load average {m['load_before']} -> {m['load_after']} (a shared machine)",
         f"scale: {f['scale']['accounts']:,} accounts, {f['scale']['videos']:,} videos,"
         f" {f['scale']['likes']:,} likes",
@@ -824,18 +866,21 @@ def pg_report(f: dict[str, Any]) -> None:
             g = r["groups"][name]["all"]
             best[name] = max(best.get(name, 0.0), g["rps"])
             lines.append(
-                f"  {workers} worker(s) {name:<9} {g['rps']:6.0f} req/s  p50 {g['p50_ms']:6.1f}"
+                f"  {workers:<19} {name:<9} {g['rps']:6.0f} req/s  p50 {g['p50_ms']:6.1f}"
                 f"  p99 {g['p99_ms']:6.1f} ms  errors {g['errors']}  CPU"
                 f" {r['server_cpu_ms_per_request']:.2f} / {r['postgres_cpu_ms_per_request']:.2f}"
                 f" / {r['client_cpu_ms_per_request']:.2f} / {r['other_cpu_ms_per_request']:.2f}"
                 f"  ({r['busy_cores']:.2f} cores busy, load {r['load_average_before']:.1f})"
             )
     lines += [
-        *(
-            f"py-spy, 1 worker, {name} page: "
-            + ", ".join(f"{bucket} {share:.0f}%" for bucket, share in shares.items())
-            for name, shares in f.get("profile", {}).items()
-        ),
+        f"py-spy, 1 worker, {name} page: "
+        + ", ".join(f"{bucket} {share:.0f}%" for bucket, share in shares.items())
+        for name, shares in f.get("profile", {}).items()
+    ]
+    if f["engine"] != "postgres":
+        pg_write(f, lines)
+        return
+    lines += [
         "",
         "against PostGraphile 5 (issue 5), best of the worker counts:",
     ]
@@ -864,8 +909,12 @@ def pg_report(f: dict[str, Any]) -> None:
         f"  {'PASS' if t['passed'] else 'FAIL'}  {t['name']:<52} {t['value']:8.1f}"
         for t in f["targets"]
     ]
+    pg_write(f, lines)
+
+
+def pg_write(f: dict[str, Any], lines: list[str]) -> None:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    out = DATA / f"results-pg-{stamp}.json"
+    out = DATA / f"results-pages-{f['engine']}-{stamp}.json"
     out.write_text(json.dumps(f, indent=2, default=str))
     lines.append(f"\nfull results: {out.relative_to(ROOT)}")
     print("\n".join(lines))
@@ -891,9 +940,15 @@ def main() -> None:
         default="1,2,3",
         help="postgres: `serve --workers N` for each N of this comma list (default 1,2,3)",
     )
+    parser.add_argument(
+        "--pages",
+        action="store_true",
+        help="sqlite: issue 5's likers pages per worker count (what --engine postgres runs)",
+    )
     args = parser.parse_args()
-    if args.engine == "postgres":
-        postgres_main(args)
+    pages = args.engine == "postgres" or args.pages
+    if pages:
+        pages_main(args)
         return
     scale = QUICK if args.quick else FULL
     info = machine()
