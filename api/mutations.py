@@ -295,8 +295,9 @@ async def _any_account(ctx: Context, me: int, handle: str) -> AccountModel:
     return other
 
 
-async def _bump(conn: object, video: VideoRow, delta: int) -> None:
-    sql = Sql(conn)  # type: ignore[arg-type]
+async def _bump(conn: BaseDBAsyncClient, video: VideoRow, delta: int) -> None:
+    """The like counter moves in the like's own transaction (rule 3: it never drifts)."""
+    sql = Sql(conn)
     await sql.execute(
         f"UPDATE video SET like_count = like_count + {sql.p(delta)} WHERE id = {sql.p(video.id)}"
     )
