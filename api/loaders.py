@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
 
@@ -19,6 +20,9 @@ from auth.policy import Owner, Relationship, profile_visible_sql, video_visible_
 from auth.relationships import load_relationships
 from auth.viewer import Viewer
 from models.sql import Sql
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 # Keeps a batched UNION ALL below SQLite's limit of 500 compound terms (2 per likers page).
 MAX_PAGES_PER_STATEMENT = 200
@@ -140,7 +144,15 @@ class Loaders:
             setattr(self, name, loader)
 
     def forget_video(self, video_id: int) -> None:
-        """After a write to a video within this request, read it afresh."""
-        for loader in (self.visible_video_by_id, self.viewer_liked_by_video_id):
-            with suppress(KeyError):
-                loader.clear(video_id)
+        """After a write within this request, read the video and the viewer's like afresh."""
+        _forget(self.visible_video_by_id, video_id)
+        _forget(self.viewer_liked_by_video_id, video_id)
+
+    def forget_account(self, handle: str) -> None:
+        """After a write within this request (a block, say), judge the profile afresh."""
+        _forget(self.visible_account_by_handle, handle)
+
+
+def _forget(loader: DataLoader[K, V], key: K) -> None:
+    with suppress(KeyError):  # strawberry's clear() raises for a key never loaded
+        loader.clear(key)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import suppress
-
 from api.context import Context
 from api.errors import NotFound
 from api.ids import Kind, decode_id
@@ -47,8 +45,7 @@ async def require_visible_account(ctx: Context, handle: str) -> AccountRow:
     """For mutations: NOT_FOUND across a blocked pair, judged afresh as for a video."""
     key = normalize_handle(handle)
     if key is not None:
-        with suppress(KeyError):
-            ctx.loaders.visible_account_by_handle.clear(key)
+        ctx.loaders.forget_account(key)
     account = await visible_account(ctx, handle)
     if account is None:
         raise NotFound("No account with that handle.")

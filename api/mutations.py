@@ -56,17 +56,19 @@ async def _fresh_video(ctx: Context, video_id: int) -> Video:
 
 async def _other_account(ctx: Context, handle: str) -> AccountRow:
     """The account a follow mutation names: NOT_FOUND across a blocked pair, as if missing."""
-    me = _me(ctx)
-    if normalize_handle(handle) == (await _my_handle(ctx, me)):
+    me = await _my_account_id(ctx)
+    other = await require_visible_account(ctx, handle)
+    if other.id == me:
         raise BadUserInput("You cannot do that to your own account.")
-    return await require_visible_account(ctx, handle)
+    return other
 
 
-async def _my_handle(ctx: Context, me: int) -> str | None:
-    row = await ctx.loaders.visible_account_by_id.load(me)
-    if row is None:
+async def _my_account_id(ctx: Context) -> int:
+    """The viewer's account id, once its account is known to exist."""
+    me = _me(ctx)
+    if await ctx.loaders.visible_account_by_id.load(me) is None:
         raise Unauthenticated("Your account no longer exists.")
-    return row.handle
+    return me
 
 
 async def _edge_status(follower_id: int, followee_id: int) -> FollowStatus:
@@ -147,9 +149,8 @@ class Mutation:
 
     @strawberry.mutation
     async def create_video(self, info: Info, caption: str) -> Video:
-        me = _me(info.context)
+        me = await _my_account_id(info.context)
         text = valid_caption(caption)
-        await _my_handle(info.context, me)
         video = await VideoModel.create(author_id=me, caption=text, like_count=0)
         return await _fresh_video(info.context, video.id)
 
