@@ -14,6 +14,9 @@ from tortoise.exceptions import OperationalError
 from tortoise.migrations.api import migrate as run_migrations
 from tortoise.transactions import in_transaction
 
+from api.settings import sqlite_path
+from models.sqlite_reads import close_inline_reads, open_inline_reads
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # A write transaction refused for a lock conflict is run again from the start, this many
 # times at most, after a short random pause that doubles each time (at most ~2.5 s in all).
@@ -65,9 +68,15 @@ async def connect(database_url: str, *, for_all_tasks: bool = False) -> None:
     in a task of its own, and its requests, in other tasks, cannot see its context var.
     """
     await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=for_all_tasks)
+    # Plain reads of a SQLite file skip aiosqlite's thread (models/sqlite_reads.py). Not
+    # for :memory:, where a second connection would open a second, empty database.
+    path = sqlite_path(database_url)
+    if path is not None:
+        open_inline_reads(conn(), path)
 
 
 async def close() -> None:
+    close_inline_reads()
     await Tortoise.close_connections()
 
 

@@ -1,10 +1,13 @@
-"""Plain rows read by the list and lookup queries, before they become GraphQL objects."""
+"""Plain rows read by the list and lookup queries, before they become GraphQL objects.
+
+Named tuples, not dataclasses: a page builds dozens of them, and a tuple is built in one
+step where a frozen dataclass sets each field through `object.__setattr__`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 
 def to_datetime(value: Any) -> datetime:
@@ -12,31 +15,32 @@ def to_datetime(value: Any) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-@dataclass(frozen=True)
-class AccountRow:
+_ACCOUNT_FIELDS = ("id", "handle", "display_name", "is_private")
+
+
+class AccountRow(NamedTuple):
     id: int
     handle: str
     display_name: str
     is_private: bool
 
-    COLUMNS = "{a}.id AS {p}id, {a}.handle AS {p}handle, {a}.display_name AS {p}display_name, {a}.is_private AS {p}is_private"  # noqa: E501
-
     @classmethod
     def columns(cls, alias: str, prefix: str = "") -> str:
-        return cls.COLUMNS.format(a=alias, p=prefix)
+        return ", ".join(f"{alias}.{name} AS {prefix}{name}" for name in _ACCOUNT_FIELDS)
 
     @classmethod
     def of(cls, row: dict[str, Any], prefix: str = "") -> AccountRow:
-        return cls(
-            id=row[f"{prefix}id"],
-            handle=row[f"{prefix}handle"],
-            display_name=row[f"{prefix}display_name"],
-            is_private=bool(row[f"{prefix}is_private"]),
-        )
+        if prefix:
+            return cls(
+                row[prefix + "id"],
+                row[prefix + "handle"],
+                row[prefix + "display_name"],
+                bool(row[prefix + "is_private"]),
+            )
+        return cls(row["id"], row["handle"], row["display_name"], bool(row["is_private"]))
 
 
-@dataclass(frozen=True)
-class VideoRow:
+class VideoRow(NamedTuple):
     id: int
     caption: str
     created_at: datetime
@@ -53,23 +57,21 @@ class VideoRow:
     @classmethod
     def of(cls, row: dict[str, Any]) -> VideoRow:
         return cls(
-            id=row["v_id"],
-            caption=row["v_caption"],
-            created_at=to_datetime(row["v_created_at"]),
-            like_count=row["v_like_count"],
-            author=AccountRow.of(row, "au_"),
+            row["v_id"],
+            row["v_caption"],
+            to_datetime(row["v_created_at"]),
+            row["v_like_count"],
+            AccountRow.of(row, "au_"),
         )
 
 
-@dataclass(frozen=True)
-class LikerRow:
+class LikerRow(NamedTuple):
     like_id: int
     liked_at: datetime
     account: AccountRow
 
 
-@dataclass(frozen=True)
-class LikeRow:
+class LikeRow(NamedTuple):
     like_id: int
     liked_at: datetime
     account_id: int

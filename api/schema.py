@@ -19,6 +19,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from api.errors import ErrorCodes
+from api.execution import PlainDataExecutor
 from api.mutations import Mutation
 from api.queries import Query
 from api.types import Account, Video
@@ -72,6 +73,7 @@ schema = Schema(
         lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
     ],
     config=StrawberryConfig(auto_camel_case=True),
+    execution_context_class=PlainDataExecutor,
 )
 
 

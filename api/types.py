@@ -64,7 +64,7 @@ def edges_of(
     edge: Callable[[str, T], E],
 ) -> tuple[list[E], PageInfo]:
     codec = info.context.cursors
-    cursors = [codec.encode(key, position(item)) for item in page.items]
+    cursors = codec.encode_all(key, [position(item) for item in page.items])
     edges = [edge(c, item) for c, item in zip(cursors, page.items, strict=True)]
     info_ = PageInfo(
         has_next_page=page.has_next,

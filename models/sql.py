@@ -8,6 +8,8 @@ from typing import Any
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from models.sqlite_reads import inline_reads_for
+
 
 def is_postgres(client: BaseDBAsyncClient) -> bool:
     return client.capabilities.dialect == "postgres"
@@ -33,6 +35,9 @@ class Sql:
         return ", ".join(self.p(v) for v in values)
 
     async def rows(self, text: str) -> list[dict[str, Any]]:
+        inline = inline_reads_for(self.client)
+        if inline is not None and (rows := inline.rows(text, self.params)) is not None:
+            return rows
         return [dict(r) for r in await self.client.execute_query_dict(text, self.params)]
 
     async def execute(self, text: str) -> tuple[int, Sequence[dict[str, Any]]]:

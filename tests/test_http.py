@@ -93,6 +93,22 @@ async def test_a_valid_bearer_token_names_its_account(gql: Gql) -> None:
     assert await gql.ok(VIEWER, as_="alice") == {"viewer": {"handle": "alice"}}
 
 
+async def test_a_token_accepted_before_is_refused_once_it_expires(
+    gql: Gql, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # auth/tokens.py remembers tokens that passed verification: expiry is still checked.
+    now = time.time()
+    alice = _account_pk(await gql.sign_up("alice"))
+    header = {"Authorization": f"Bearer {issue_token(alice, SECRET, 60, now=now)}"}
+    accepted = await gql.raw(VIEWER, headers=header)
+    assert accepted.json() == {"data": {"viewer": {"handle": "alice"}}}
+
+    monkeypatch.setattr("auth.tokens.time.time", lambda: now + 60)
+    refused = await gql.raw(VIEWER, headers=header)
+    assert refused.status_code == 401
+    assert error_codes(refused.json()) == ["UNAUTHENTICATED"]
+
+
 async def test_a_query_can_be_sent_with_get(client: httpx.AsyncClient, gql: Gql) -> None:
     await gql.sign_up("alice")
     response = await client.get(
