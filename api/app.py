@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -27,6 +28,10 @@ def create_app(settings: Settings | None = None, *, apply_migrations: bool = Tru
             await db.migrate(settings.database_url, for_all_tasks=True)
         else:
             await db.connect(settings.database_url, for_all_tasks=True)
+        # What starting made (modules, the schema, the ORM: ~56,000 objects) lives as
+        # long as the process. Frozen, a full collection no longer walks it: 0.5 ms
+        # instead of 10-15 ms, a pause that every request in flight used to wait out.
+        gc.freeze()
         try:
             yield
         finally:

@@ -116,6 +116,14 @@ def _probe(resolver: Any) -> Any:
     return resolver
 
 
+# Values that are neither awaitable nor exceptions, known without asking.
+_PLAIN_VALUES = frozenset({str, int, float, bool})
+
+# An object's subfields on the shortcut: (response name, field or None for __typename,
+# the subfield's own field details), or None when any of them is not plain data.
+SubFields = list[tuple[str, PlainField | None, FieldDetailsList]] | None
+
+
 class PlainDataExecutor(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -123,6 +131,9 @@ class PlainDataExecutor(StrawberryGraphQLCoreExecutionContext):
         # extension resolves fields, and then every field must go through it.
         manager = self.middleware_manager
         self._shortcut = manager is None or manager.get_field_resolver(_probe) is _probe
+        # Memoized like graphql-core's collect_subfields, by the field group's identity;
+        # the group is kept with the entry so that its id cannot be reused meanwhile.
+        self._sub_fields: dict[tuple[GraphQLObjectType, int], tuple[Any, SubFields]] = {}
 
     def execute_field(
         self,
@@ -159,18 +170,27 @@ class PlainDataExecutor(StrawberryGraphQLCoreExecutionContext):
         path: Path,
         field: tuple[PlainField, GraphQLObjectType, Path],  # the field whose value this is
     ) -> Any:
+        if shape.kind is Kind.LEAF:
+            return self._leaf(shape, value)
         if value is None:
             return None if shape.nullable else ORDINARY
         if isinstance(value, Exception) or self.is_awaitable(value):
             return ORDINARY
-        if shape.kind is Kind.LEAF:
-            serialized = shape.type.coerce_output_value(value)
-            return ORDINARY if serialized is None or serialized is Undefined else serialized
         if shape.kind is Kind.LIST:
             return self._complete_list(shape, value, field_details_list, path, field)
         if shape.kind is Kind.OBJECT:
             return self._complete_object(shape.type, value, field_details_list, path, field)
         return ORDINARY
+
+    def _leaf(self, shape: Shape, value: Any) -> Any:
+        if value is None:
+            return None if shape.nullable else ORDINARY
+        if type(value) not in _PLAIN_VALUES and (
+            isinstance(value, Exception) or self.is_awaitable(value)
+        ):
+            return ORDINARY
+        serialized = shape.type.coerce_output_value(value)
+        return ORDINARY if serialized is None or serialized is Undefined else serialized
 
     def _complete_list(
         self,
@@ -214,27 +234,47 @@ class PlainDataExecutor(StrawberryGraphQLCoreExecutionContext):
                 return ORDINARY
             if not is_type:
                 return ORDINARY  # graphql-core raises its own error for the wrong type
-        collected = self.collect_subfields(type_, field_details_list)
-        if collected.new_defer_usages or collected.forbidden_directive_instances:
+        sub_fields = self._plain_sub_fields(type_, field_details_list)
+        if sub_fields is None:
             return ORDINARY
         completed: dict[str, Any] = {}
-        for response_name, sub_fields in collected.grouped_field_set.items():
-            name = sub_fields[0].node.name.value
-            if name == "__typename":
+        for response_name, sub_field, details in sub_fields:
+            if sub_field is None:
                 completed[response_name] = type_.name
                 continue
-            sub_field = _plain_field_of(type_, name)
-            if sub_field is None:
-                return ORDINARY
-            sub_path = Path(path, response_name, type_.name)
-            one = self._complete(
-                sub_field.shape,
-                getattr(value, sub_field.attribute),
-                sub_fields,
-                sub_path,
-                (sub_field, type_, sub_path),
-            )
+            shape = sub_field.shape
+            sub_value = getattr(value, sub_field.attribute)
+            if shape.kind is Kind.LEAF:  # no path needed: a leaf has no fields below it
+                one = self._leaf(shape, sub_value)
+            else:
+                sub_path = Path(path, response_name, type_.name)
+                one = self._complete(
+                    shape, sub_value, details, sub_path, (sub_field, type_, sub_path)
+                )
             if one is ORDINARY:
                 return ORDINARY
             completed[response_name] = one
         return completed
+
+    def _plain_sub_fields(
+        self, type_: GraphQLObjectType, field_details_list: FieldDetailsList
+    ) -> SubFields:
+        key = (type_, id(field_details_list))
+        cached = self._sub_fields.get(key)
+        if cached is not None:
+            found: SubFields = cached[1]
+            return found
+        collected = self.collect_subfields(type_, field_details_list)
+        found = []
+        if collected.new_defer_usages or collected.forbidden_directive_instances:
+            found = None
+        else:
+            for response_name, details in collected.grouped_field_set.items():
+                name = details[0].node.name.value
+                sub_field = None if name == "__typename" else _plain_field_of(type_, name)
+                if sub_field is None and name != "__typename":
+                    found = None
+                    break
+                found.append((response_name, sub_field, details))
+        self._sub_fields[key] = (field_details_list, found)
+        return found

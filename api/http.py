@@ -11,6 +11,7 @@ import json
 import logging
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.exceptions import MissingQueryError
@@ -98,7 +99,7 @@ def _json_response(
 ) -> Response:
     # The charset is stated so that no client guesses another (the spec requires utf-8).
     return Response(
-        json.dumps(body, ensure_ascii=False).encode("utf-8"),
+        orjson.dumps(body),
         status_code=status,
         headers={"Content-Type": f"{media_type}; charset=utf-8", **(headers or {})},
     )

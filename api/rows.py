@@ -6,6 +6,7 @@ step where a frozen dataclass sets each field through `object.__setattr__`.
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -24,8 +25,9 @@ class AccountRow(NamedTuple):
     display_name: str
     is_private: bool
 
-    @classmethod
-    def columns(cls, alias: str, prefix: str = "") -> str:
+    @staticmethod
+    @functools.cache  # a handful of (alias, prefix) pairs, spliced into every page's SQL
+    def columns(alias: str, prefix: str = "") -> str:
         return ", ".join(f"{alias}.{name} AS {prefix}{name}" for name in _ACCOUNT_FIELDS)
 
     @classmethod

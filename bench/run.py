@@ -23,6 +23,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -452,6 +453,57 @@ def measured(server: Server, spec: dict[str, Any]) -> dict[str, Any]:
     result["server_cpu_ms_per_request"] = 1000 * spent / max(done, 1)
     result["server_cpu_share"] = spent / result["seconds"]
     return result
+
+
+def interleaved(
+    server: Server, specs: dict[str, dict[str, Any]], rounds: int
+) -> dict[str, dict[str, Any]]:
+    """Load phases measured in turns, each `duration / rounds` seconds at a time.
+
+    This machine's speed drifts by 10-15% from one minute to the next (other tenants of
+    its host), and phases run one after the other would each get their own minutes: a
+    ratio of their rates would measure the drift as much as the server. In turns (the
+    order reversed every round, so a steady drift favours neither), both phases see the
+    same minutes. The figures of each phase are the sums over its turns.
+    """
+    turns: dict[str, list[dict[str, Any]]] = {name: [] for name in specs}
+    for turn in range(rounds):
+        order = list(specs) if turn % 2 == 0 else list(reversed(specs))
+        for name in order:
+            spec = specs[name]
+            turns[name].append(measured(server, {**spec, "duration": spec["duration"] / rounds}))
+    return {name: _summed(parts) for name, parts in turns.items()}
+
+
+def _summed(turns: list[dict[str, Any]]) -> dict[str, Any]:
+    seconds = sum(t["seconds"] for t in turns)
+    groups: dict[str, Any] = {}
+    for group in turns[0]["groups"]:
+        alls = [t["groups"][group]["all"] for t in turns]
+        n = sum(a["n"] for a in alls)
+        groups[group] = {
+            "all": {
+                "n": n,
+                "errors": sum(a["errors"] for a in alls),
+                "rps": n / seconds,
+                # Latency is not what these phases are for: the median turn's figures.
+                "p50_ms": statistics.median(a["p50_ms"] for a in alls),
+                "p99_ms": statistics.median(a["p99_ms"] for a in alls),
+            }
+        }
+    done = sum(g["all"]["n"] for g in groups.values())
+    spent_ms = sum(
+        t["server_cpu_ms_per_request"] * sum(g["all"]["n"] for g in t["groups"].values())
+        for t in turns
+    )
+    return {
+        "seconds": seconds,
+        "groups": groups,
+        "turns": turns,
+        "server_cpu_ms_per_request": spent_ms / max(done, 1),
+        "server_cpu_share": spent_ms / 1000 / seconds,
+        "client_cpu_s": sum(t["client_cpu_s"] for t in turns),
+    }
 
 
 PROFILE_BUCKETS = {
@@ -927,6 +979,12 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=300, help="requests per latency figure")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=5,
+        help="turns in which { __typename } and the 20-liker page share their phases (5)",
+    )
+    parser.add_argument(
         "--profile", action="store_true", help="also sample the server with py-spy (extra phases)"
     )
     parser.add_argument(
@@ -997,32 +1055,26 @@ def main() -> None:
                 ],
             }
         )
-        log(f"throughput at {c} clients: {{ __typename }}")
+        log(f"throughput at {c} clients: {{ __typename }} and the 20-liker page, in turns")
         typename = [{"label": "typename", "body": body("{ __typename }"), "token": None}]
-        figures["typename"] = measured(
-            server,
-            {
-                "port": server.port,
-                "duration": phases,
-                "warmup": 5,
-                "groups": [{"name": "typename", "concurrency": c, "requests": typename}],
-            },
-        )
-        log(f"throughput at {c} clients: 20-liker page of the hottest video")
-        figures["likers_rps"] = measured(
-            server,
-            {
-                "port": server.port,
-                "duration": phases,
-                "warmup": 5,
-                "groups": [
-                    {
-                        "name": "likers",
-                        "concurrency": c,
-                        "requests": [likers_request(p.hottest, p.viewer, "likers")],
+        likers = [likers_request(p.hottest, p.viewer, "likers")]
+        figures.update(
+            interleaved(
+                server,
+                {
+                    name: {
+                        "port": server.port,
+                        "duration": phases,
+                        "warmup": 5,
+                        "groups": [{"name": group, "concurrency": c, "requests": requests}],
                     }
-                ],
-            },
+                    for name, group, requests in (
+                        ("typename", "typename", typename),
+                        ("likers_rps", "likers", likers),
+                    )
+                },
+                args.rounds,
+            )
         )
         log(f"mixed read workload at {c} clients")
         mixed = mixed_requests(p)
