@@ -12,6 +12,7 @@ import strawberry
 from api.context import Info
 from api.cursors import ListKey
 from api.errors import BadUserInput
+from api.execution import reads_value_only
 from api.ids import Kind, encode_id
 from api.lists import Page, PageRequest
 from api.rows import AccountRow, LikeRow, VideoRow
@@ -90,6 +91,13 @@ class Account(Node):
     is_private: bool
 
     @classmethod
+    @reads_value_only
+    def is_type_of(cls, value: object, _info: object) -> bool:
+        """graphql-core's check on every Account it completes (strawberry would make one
+        that also looks for strawberry.cast, which likegraph never uses)."""
+        return isinstance(value, cls)
+
+    @classmethod
     def of(cls, row: AccountRow) -> Account:
         return cls(
             row=row,
@@ -156,6 +164,12 @@ class Video(Node):
     like_count: int = strawberry.field(
         description="Every like of this video, the same number for every viewer."
     )
+
+    @classmethod
+    @reads_value_only
+    def is_type_of(cls, value: object, _info: object) -> bool:
+        """As Account's: a value check, no resolve info needed."""
+        return isinstance(value, cls)
 
     @classmethod
     def of(cls, row: VideoRow) -> Video:

@@ -20,7 +20,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from api.execution import PlainDataExecutor
+from api.execution import PlainDataExecutor, reads_value_only
 from api.schema import schema as app_schema
 from tests.test_snapshots import DOCUMENT as PERSONA_DOCUMENT
 from tests.world import PERSONAS, POPULAR, World
@@ -98,7 +98,15 @@ async def test_a_likers_page_runs_only_its_resolvers_through_graphql_core(
         ran.append(f"{parent_type.name}.{fields[0].node.name.value}")
         return ordinary(self, parent_type, source, fields, *rest)
 
+    infos: list[str] = []
+    build_info = STOCK.build_resolve_info
+
+    def counting(self: STOCK, field: Any, nodes: Any, parent_type: Any, path: Any) -> Any:
+        infos.append(f"{parent_type.name}.{nodes[0].name.value}")
+        return build_info(self, field, nodes, parent_type, path)
+
     monkeypatch.setattr(STOCK, "execute_field", recording)
+    monkeypatch.setattr(STOCK, "build_resolve_info", counting)
     use_executor(PlainDataExecutor)
     data = await world.ok(LIKERS_PAGE, {"id": world.video_ids[POPULAR]}, as_="bob")
     assert [e["node"]["handle"] for e in data["video"]["likers"]["edges"]] == [
@@ -107,6 +115,8 @@ async def test_a_likers_page_runs_only_its_resolvers_through_graphql_core(
         "mallory",
     ]
     assert ran == ["Query.video", "Video.likers"]
+    # Account's is_type_of reads the value only: no resolve info is built for a liker.
+    assert infos == ["Query.video", "Video.likers"]
 
 
 # A small schema that makes every way out of the shortcut happen.
@@ -142,11 +152,24 @@ class Item(Named):
 
 
 @strawberry.type
+class Checked(Named):
+    """Its own value-only is_type_of, which the shortcut calls with no resolve info."""
+
+    name: str
+
+    @classmethod
+    @reads_value_only
+    def is_type_of(cls, value: object, _info: object) -> bool:
+        return isinstance(value, cls)
+
+
+@strawberry.type
 class Loose:
     """No interface, so no is_type_of: any object with the attributes will do."""
 
     name: str
     maybe: Item | None
+    checks: list[Checked] | None = None
 
 
 class RaisingName:
@@ -210,7 +233,12 @@ class Query:
 
     @strawberry.field
     def abstract(self) -> list[Named]:
-        return [item()]
+        return [item(), Checked(name="checked")]
+
+    @strawberry.field
+    def checked(self) -> Loose:
+        # A plain list attribute, so the shortcut completes it: its second item is wrong.
+        return Loose(name="holder", maybe=None, checks=[Checked(name="c"), item()])  # type: ignore[list-item]
 
 
 ITEM = "__typename name key count note at colour tags grid"
@@ -224,6 +252,7 @@ PROBES = [
     "{ rawName: raisingAttribute { name } }",
     "{ wrongType { name maybe { name } } }",
     "{ abstract { __typename name ... on Item { count } } }",
+    "{ checked { name checks { name } } }",
 ]
 
 
@@ -263,6 +292,7 @@ async def test_every_way_out_of_the_shortcut_ends_as_graphql_core_ends_it(
     assert "no name today" in messages
     assert any(m.startswith("Int cannot represent non-integer value") for m in messages)
     assert any(m.startswith("Expected value of type 'Item'") for m in messages)
+    assert any(m.startswith("Expected value of type 'Checked'") for m in messages)
     # Middleware sees the coroutine and the generator themselves, not the strings in them.
     assert answers[3]["data"]["awaitableValue"]["key"] == "awaited"
     assert answers[5]["data"]["generatorList"]["tags"] == ["g", "h"]
