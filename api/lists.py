@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from operator import itemgetter
+from typing import Any, Generic, TypeVar
 
 from api.rows import AccountRow, LikeRow, LikerRow, VideoRow, to_datetime
 from auth.policy import Owner, content_visible_sql, liker_streams_sql, video_visible_sql
@@ -70,16 +71,19 @@ async def likers_pages(viewer: Viewer, requests: Sequence[PageRequest]) -> list[
                 f" WHERE {stream}{_after(sql, 'l.id', req.after)}"
                 f" ORDER BY l.id DESC LIMIT {sql.p(req.first + 1)}"
             )
-    found: dict[int, list[LikerRow]] = defaultdict(list)
+    found: dict[int, list[dict[str, Any]]] = defaultdict(list)
     if parts:
         for row in await sql.rows(_union(parts)):
-            found[row["req"]].append(
-                LikerRow(row["like_id"], to_datetime(row["liked_at"]), AccountRow.of(row))
-            )
+            found[row["req"]].append(row)
     pages = []
     for n, req in enumerate(requests):
-        # The streams are each in order; merging them by like id keeps newest first.
-        items = sorted(found[n], key=lambda r: r.like_id, reverse=True)
+        # The streams are each in order; merging them by like id keeps newest first. The
+        # merge is cut before rows become objects: the streams read up to 2 x (first + 1).
+        rows = sorted(found[n], key=itemgetter("like_id"), reverse=True)[: req.first + 1]
+        items = [
+            LikerRow(row["like_id"], to_datetime(row["liked_at"]), AccountRow.of(row))
+            for row in rows
+        ]
         pages.append(_cut(items, req.first))
     return pages
 
