@@ -32,14 +32,12 @@ class AccountRow(NamedTuple):
 
     @classmethod
     def of(cls, row: dict[str, Any], prefix: str = "") -> AccountRow:
-        if prefix:
-            return cls(
-                row[prefix + "id"],
-                row[prefix + "handle"],
-                row[prefix + "display_name"],
-                bool(row[prefix + "is_private"]),
-            )
-        return cls(row["id"], row["handle"], row["display_name"], bool(row["is_private"]))
+        return cls(
+            row[prefix + "id"],
+            row[prefix + "handle"],
+            row[prefix + "display_name"],
+            bool(row[prefix + "is_private"]),
+        )
 
 
 class VideoRow(NamedTuple):

@@ -35,6 +35,14 @@ class FollowStatus(Enum):
 class Node:
     id: strawberry.ID
 
+    @classmethod
+    @reads_value_only
+    def is_type_of(cls, value: object, _info: object) -> bool:
+        """graphql-core's check on every Account or Video it completes, inherited by each
+        (strawberry would make one that also looks for strawberry.cast, which likegraph
+        never uses); it reads the value alone, so api/execution.py builds no resolve info."""
+        return isinstance(value, cls)
+
 
 @strawberry.type
 class PageInfo:
@@ -89,13 +97,6 @@ class Account(Node):
     handle: str
     display_name: str
     is_private: bool
-
-    @classmethod
-    @reads_value_only
-    def is_type_of(cls, value: object, _info: object) -> bool:
-        """graphql-core's check on every Account it completes (strawberry would make one
-        that also looks for strawberry.cast, which likegraph never uses)."""
-        return isinstance(value, cls)
 
     @classmethod
     def of(cls, row: AccountRow) -> Account:
@@ -164,12 +165,6 @@ class Video(Node):
     like_count: int = strawberry.field(
         description="Every like of this video, the same number for every viewer."
     )
-
-    @classmethod
-    @reads_value_only
-    def is_type_of(cls, value: object, _info: object) -> bool:
-        """As Account's: a value check, no resolve info needed."""
-        return isinstance(value, cls)
 
     @classmethod
     def of(cls, row: VideoRow) -> Video:

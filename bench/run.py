@@ -1108,7 +1108,7 @@ def main() -> None:
             figures["profile"] = {}
             for name, requests in (
                 ("typename", typename),
-                ("likers", [likers_request(p.hottest, p.viewer, "likers")]),
+                ("likers", likers),
             ):
                 log(f"profiling the server under {name} load (py-spy)")
                 figures["profile"][name] = profiled(
