@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from api.ids import Kind, encode_id
 from tests.conftest import Gql, error_codes
-from tests.world import POPULAR, World
+from tests.world import FIRST_STEPS, POPULAR, World
 
 SIGN_UP = """
 mutation($h: String!, $p: String!) {
@@ -14,6 +15,7 @@ mutation($h: String!, $p: String!) {
 """
 LOG_IN = "mutation($h: String!, $p: String!) { logIn(handle: $h, password: $p) { token } }"
 PASSWORD = "password123"
+HANDLE_RULE = "A handle is 3 to 30 characters of a-z, 0-9, '_' and '.'."
 
 
 @pytest.mark.parametrize(
@@ -21,18 +23,32 @@ PASSWORD = "password123"
     [
         "ab",  # too short
         "a" * 31,  # too long
+        "a" * 10_000,
         "",
         "bad-dash",
         "has space",
         "émile",
         "bob!",
         "semi;colon",
+        "alice\x00",
+        "\u212aate",  # the Kelvin sign, which lower-cases to an ASCII k
     ],
 )
-async def test_a_handle_outside_the_rules_is_bad_user_input(gql: Gql, handle: str) -> None:
-    result = await gql(SIGN_UP, {"h": handle, "p": PASSWORD})
+async def test_a_handle_outside_the_rules_is_bad_user_input_and_missing_elsewhere(
+    world: World, handle: str
+) -> None:
+    result = await world(SIGN_UP, {"h": handle, "p": PASSWORD}, as_="anon")
     assert error_codes(result) == ["BAD_USER_INPUT"]
+    assert result["errors"][0]["message"] == HANDLE_RULE
     assert result.get("data") is None
+    # No account can have it: looking it up finds nothing, following or blocking it neither.
+    looked_up = await world.ok(
+        "query($h: String!) { account(handle: $h) { handle } }", {"h": handle}, as_="erin"
+    )
+    assert looked_up == {"account": None}
+    for name in ("follow", "block"):
+        result = await world.follow_mutation(name, handle, as_="erin")
+        assert error_codes(result) == ["NOT_FOUND"], (name, result)
 
 
 @pytest.mark.parametrize("handle", ["abc", "a" * 30, "under_score", "dot.ted", "x9_.z"])
@@ -43,7 +59,7 @@ async def test_a_handle_inside_the_rules_is_accepted(gql: Gql, handle: str) -> N
 
 async def test_a_taken_handle_is_conflict_without_regard_to_case(gql: Gql) -> None:
     await gql.sign_up("alice")
-    for taken in ("alice", "Alice", "ALICE"):
+    for taken in ("alice", "Alice", "ALICE", "aLiCe"):
         result = await gql(SIGN_UP, {"h": taken, "p": PASSWORD})
         assert error_codes(result) == ["CONFLICT"], taken
     data = await gql.ok(SIGN_UP, {"h": "Alicia", "p": PASSWORD})
@@ -67,13 +83,18 @@ async def test_a_password_of_8_or_256_characters_is_accepted(gql: Gql, length: i
     assert data["logIn"]["token"]
 
 
-async def test_a_caption_over_2200_characters_is_bad_user_input(world: World) -> None:
+async def test_a_caption_over_2200_characters_is_bad_user_input_and_makes_no_video(
+    world: World,
+) -> None:
     create = "mutation($c: String!) { createVideo(caption: $c) { caption } }"
-    result = await world(create, {"c": "x" * 2201}, as_="erin")
-    assert error_codes(result) == ["BAD_USER_INPUT"]
-    data = await world.ok(create, {"c": "x" * 2200}, as_="erin")
-    assert len(data["createVideo"]["caption"]) == 2200
-    assert await world.video_captions("erin", as_="erin") == ["x" * 2200]
+    for caption in ("x" * 2201, "é" * 2201, "x" * 100_000):  # characters, not bytes
+        result = await world(create, {"c": caption}, as_="erin")
+        assert error_codes(result) == ["BAD_USER_INPUT"], len(caption)
+    assert await world.video_captions("erin", as_="erin") == []
+    for caption in ("x" * 2200, "é" * 2200):
+        data = await world.ok(create, {"c": caption}, as_="erin")
+        assert data["createVideo"]["caption"] == caption
+    assert await world.video_captions("erin", as_="erin") == ["é" * 2200, "x" * 2200]
 
 
 LIST_FIELDS = {
@@ -87,7 +108,7 @@ LIST_FIELDS = {
 
 
 @pytest.mark.parametrize("field", sorted(LIST_FIELDS))
-@pytest.mark.parametrize("first", [-1, 101])
+@pytest.mark.parametrize("first", [-1, 101, 2**31 - 1, -(2**31)])
 async def test_first_outside_0_to_100_is_bad_user_input(
     world: World, field: str, first: int
 ) -> None:
@@ -98,28 +119,74 @@ async def test_first_outside_0_to_100_is_bad_user_input(
         assert "errors" not in await world(LIST_FIELDS[field], {**variables, "f": fine}, as_="bob")
 
 
+GARBAGE_CURSORS = (
+    "garbage",
+    "",
+    "x",
+    "AAAA",
+    "====",
+    "été",
+    "A" * 5000,
+    "eyJraW5kIjoibGlrZXJzIn0",  # bare JSON: {"kind":"likers"}
+    "WzEsMiwzXQ==",  # base64 of [1,2,3]
+)
+
+
 @pytest.mark.parametrize("field", sorted(LIST_FIELDS))
 async def test_a_garbage_cursor_is_bad_user_input(world: World, field: str) -> None:
-    for cursor in ("garbage", "", "AAAA", "eyJraW5kIjoibGlrZXJzIn0"):  # the last: bare JSON
+    messages = set()
+    for cursor in GARBAGE_CURSORS:
         variables = {"id": world.video_ids[POPULAR], "f": 5, "a": cursor}
         result = await world(LIST_FIELDS[field], variables, as_="bob")
         assert error_codes(result) == ["BAD_USER_INPUT"], cursor
+        messages.add(result["errors"][0]["message"])
+    assert len(messages) == 1, messages  # one wording, whatever is wrong with the cursor
+
+
+GARBAGE_IDS = (
+    "garbage",
+    "",
+    "%%%",
+    "A" * 10_000,
+    "VmlkZW86LTE",  # Video:-1
+    "VmlkZW86YWJj",  # Video:abc
+    "VmlkZW86MWUz",  # Video:1e3
+    "Tm9wZTox",  # Nope:1
+    "TGlrZTox",  # Like:1, not a kind with IDs
+    "VmlkZW86_w",  # Video: and a byte that is no ASCII
+    encode_id(Kind.VIDEO, 0),
+    encode_id(Kind.VIDEO, 2**31),  # beyond a 32-bit key
+)
 
 
 @pytest.mark.parametrize(
-    "document",
+    ("document", "fields"),
     [
-        "query($id: ID!) { video(id: $id) { id } }",
-        "query($id: ID!) { node(id: $id) { id } }",
-        "mutation($id: ID!) { likeVideo(videoId: $id) { id } }",
-        "mutation($id: ID!) { unlikeVideo(videoId: $id) { id } }",
+        ("query($id: ID!) { video(id: $id) { id } }", ["video"]),
+        ("query($id: ID!) { node(id: $id) { id } }", ["node"]),
+        ("query($id: ID!) { video(id: $id) { id } node(id: $id) { id } }", ["video", "node"]),
+        ("mutation($id: ID!) { likeVideo(videoId: $id) { id } }", None),
+        ("mutation($id: ID!) { unlikeVideo(videoId: $id) { id } }", None),
     ],
 )
-async def test_a_garbage_id_is_bad_user_input(world: World, document: str) -> None:
-    # Plain garbage, "Video:-1", "Video:abc" and "Nope:1" are no IDs of ours.
-    for global_id in ("garbage", "", "VmlkZW86LTE", "VmlkZW86YWJj", "Tm9wZTox"):
+async def test_a_garbage_id_is_bad_user_input(
+    world: World, document: str, fields: list[str] | None
+) -> None:
+    for global_id in GARBAGE_IDS:
         result = await world(document, {"id": global_id}, as_="bob")
-        assert error_codes(result) == ["BAD_USER_INPUT"], global_id
+        assert error_codes(result) == ["BAD_USER_INPUT"] * len(fields or [None]), global_id
+        # a query's fields are null beside their errors; a mutation's data is null
+        expected = None if fields is None else dict.fromkeys(fields)
+        assert result.get("data") == expected, global_id
+
+
+async def test_an_account_id_is_no_video_id(world: World) -> None:
+    data = await world.ok(
+        "query($id: ID!) { video(id: $id) { id } node(id: $id) { id } }",
+        {"id": world.account_ids["erin"]},
+        as_="erin",
+    )
+    assert data == {"video": None, "node": {"id": world.account_ids["erin"]}}
 
 
 async def test_a_wrong_password_and_an_unknown_handle_get_the_same_error(gql: Gql) -> None:
@@ -157,9 +224,18 @@ async def test_every_mutation_but_sign_up_and_log_in_needs_a_viewer(
     result = await world(document, variables, as_="anon")
     assert error_codes(result) == ["UNAUTHENTICATED"]
     assert result["data"] is None
-    # nothing changed: alice's public video still has its 5 likes, alice is still public
-    video = await world.video(POPULAR, as_="anon")
-    assert video is not None
-    assert video["likeCount"] == 5
+    # nothing changed: alice is still public with her followers and videos, and her
+    # popular video still has its 5 likes
+    alice = await world.account("alice", as_="anon")
+    assert alice is not None
+    assert (alice["isPrivate"], alice["followerCount"], alice["followingCount"]) == (False, 2, 1)
+    assert [edge["node"] for edge in alice["videos"]["edges"]] == [
+        {"caption": POPULAR, "likeCount": 5},
+        {"caption": FIRST_STEPS, "likeCount": 0},
+    ]
+    erin = await world.account("erin", as_="erin")
+    assert erin is not None
+    assert [edge["node"]["video"]["caption"] for edge in erin["likes"]["edges"]] == [POPULAR]
+    assert (erin["followerCount"], erin["followingCount"]) == (0, 0)
     # the same mutation with a token is accepted
     assert "errors" not in await world(document, variables, as_="erin")

@@ -12,13 +12,6 @@ async def test_private_videos_are_for_the_owner_and_approved_followers(world: Wo
         assert await world.video_captions("bob", as_=outsider) == [], outsider
 
 
-async def test_private_likes_are_for_the_owner_and_approved_followers(world: World) -> None:
-    assert await world.liked_captions("bob", as_="bob") == [POPULAR]
-    assert await world.liked_captions("bob", as_="alice") == [POPULAR]  # alice follows bob
-    for outsider in ("anon", "erin", "carol", "dora", "mallory"):
-        assert await world.liked_captions("bob", as_=outsider) == [], outsider
-
-
 async def test_a_pending_request_grants_nothing_until_approved(world: World) -> None:
     assert await world.video(BOB_CLIP, as_="carol") is None
     assert await world.video_captions("bob", as_="carol") == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -18,6 +19,8 @@ EXPECTED_LIKERS = {
     "dora": ["erin", "dora", "mallory"],
     "erin": ["erin", "mallory"],
 }
+
+FRESH = "alice: fresh"
 
 PAGE = """
 query($id: ID!, $first: Int, $after: String) {
@@ -63,9 +66,11 @@ async def test_the_author_sees_a_private_liker_only_if_she_follows_that_liker(
 
 async def test_the_blocked_side_is_not_listed_to_the_blocker(world: World) -> None:
     # alice blocked mallory; mallory is public, so everyone else lists her.
-    assert "mallory" not in EXPECTED_LIKERS["alice"]
     assert await world.likers(POPULAR, as_="alice") == ["erin", "bob"]
     assert await world.likers(POPULAR, as_="erin") == ["erin", "mallory"]
+    # the block alone hid her: once alice lifts it, alice lists mallory's like too
+    assert await world.must("unblock", "mallory", as_="alice") is True
+    assert await world.likers(POPULAR, as_="alice") == ["erin", "bob", "mallory"]
 
 
 async def test_a_viewer_blocked_by_a_liker_does_not_see_that_liker(world: World) -> None:
@@ -76,17 +81,31 @@ async def test_a_viewer_blocked_by_a_liker_does_not_see_that_liker(world: World)
     assert await world.likers(POPULAR, as_="carol") == ["erin", "carol", "mallory"]
 
 
-async def test_liked_at_is_given_for_every_listed_liker(world: World) -> None:
+async def test_liked_at_is_the_time_of_each_like_newest_first(world: World) -> None:
+    await world.create_video(FRESH, as_="alice")
+    times = [datetime.now(UTC)]
+    for liker in ("erin", "bob", "carol"):  # carol is private: bob may not list her
+        assert "errors" not in await world.like(FRESH, as_=liker)
+        times.append(datetime.now(UTC))
     data = await world.ok(
         "query($id: ID!) { video(id: $id) { likers { edges { likedAt node { handle } } } } }",
-        {"id": world.video_ids[POPULAR]},
+        {"id": world.video_ids[FRESH]},
         as_="bob",
     )
     edges = data["video"]["likers"]["edges"]
-    stamps = [edge["likedAt"] for edge in edges]
-    assert [edge["node"]["handle"] for edge in edges] == ["erin", "bob", "mallory"]
-    assert all(isinstance(stamp, str) and stamp for stamp in stamps)
-    assert stamps == sorted(stamps, reverse=True)  # newest like first
+    assert [edge["node"]["handle"] for edge in edges] == ["bob", "erin"]
+    bob_at, erin_at = (datetime.fromisoformat(edge["likedAt"]) for edge in edges)
+    # each like's time lies between the moments just before and just after it was made
+    assert times[0] <= erin_at <= times[1] <= bob_at <= times[2], (times, erin_at, bob_at)
+    # the world's own likes are listed newest first too
+    data = await world.ok(
+        "query($id: ID!) { video(id: $id) { likers { edges { likedAt } } } }",
+        {"id": world.video_ids[POPULAR]},
+        as_="bob",
+    )
+    stamps = [datetime.fromisoformat(edge["likedAt"]) for edge in data["video"]["likers"]["edges"]]
+    assert len(stamps) == 3
+    assert stamps == sorted(stamps, reverse=True)
 
 
 @pytest.mark.parametrize("first", [1, 2])
@@ -125,27 +144,42 @@ async def test_a_page_of_zero_is_empty_with_no_cursors(world: World) -> None:
     assert page["pageInfo"]["endCursor"] is None
 
 
-async def test_a_cursor_from_another_videos_list_is_bad_user_input(world: World) -> None:
-    other = await _page(world, "alice", 1, None, caption=BOB_CLIP)
-    cursor = other["pageInfo"]["endCursor"]
-    assert cursor is not None
-    result = await world(
-        PAGE, {"id": world.video_ids[POPULAR], "first": 1, "after": cursor}, as_="alice"
-    )
-    assert [e["extensions"]["code"] for e in result["errors"]] == ["BAD_USER_INPUT"]
+OTHER_LISTS = {
+    "another video's likers": "query($id: ID!, $after: String) {"
+    " video(id: $id) { likers(first: 1, after: $after) { edges { cursor } } } }",
+    "an account's likes": "query($after: String) {"
+    ' account(handle: "erin") { likes(first: 1, after: $after) { edges { cursor } } } }',
+    "an account's videos": "query($after: String) {"
+    ' account(handle: "alice") { videos(first: 1, after: $after) { edges { cursor } } } }',
+}
+
+
+async def test_a_likers_cursor_on_any_other_list_is_bad_user_input(world: World) -> None:
+    page = await _page(world, "alice", 1, None)
+    cursor = page["pageInfo"]["endCursor"]
+    assert page["pageInfo"]["hasNextPage"] is True
+    for name, document in OTHER_LISTS.items():
+        variables = {"after": cursor}
+        if "$id" in document:
+            variables["id"] = world.video_ids[BOB_CLIP]
+        result = await world(document, variables, as_="alice")
+        assert [e["extensions"]["code"] for e in result["errors"]] == ["BAD_USER_INPUT"], name
     # the same cursor is fine on its own list
-    rest = await _page(world, "alice", 1, cursor, caption=BOB_CLIP)
-    assert rest["edges"] == []
+    rest = await _page(world, "alice", 1, cursor)
+    assert [edge["node"]["handle"] for edge in rest["edges"]] == ["bob"]
 
 
-async def test_a_cursor_replayed_by_another_viewer_is_bad_user_input(world: World) -> None:
+async def test_a_cursor_replayed_by_another_viewer_is_refused_like_garbage(world: World) -> None:
     # bob's cursor after "erin" would let anyone resume bob's walk past bob's own like.
     page = await _page(world, "bob", 1, None)
     cursor = page["pageInfo"]["endCursor"]
+    variables = {"id": world.video_ids[POPULAR], "first": 1}
     for other in ("erin", "anon", "carol"):
-        result = await world(
-            PAGE, {"id": world.video_ids[POPULAR], "first": 1, "after": cursor}, as_=other
-        )
-        assert [e["extensions"]["code"] for e in result["errors"]] == ["BAD_USER_INPUT"], other
+        as_ = None if other == "anon" else other
+        replayed = await world.gql.raw(PAGE, {**variables, "after": cursor}, as_=as_)
+        garbage = await world.gql.raw(PAGE, {**variables, "after": "garbage"}, as_=as_)
+        codes = [e["extensions"]["code"] for e in replayed.json()["errors"]]
+        assert codes == ["BAD_USER_INPUT"], other
+        assert replayed.content == garbage.content, other
     following = await _page(world, "bob", 1, cursor)
     assert [edge["node"]["handle"] for edge in following["edges"]] == ["bob"]

@@ -21,7 +21,7 @@ async def test_a_private_accounts_likes_are_for_itself_and_its_approved_follower
 ) -> None:
     assert await world.liked_captions("bob", as_="bob") == [POPULAR]
     assert await world.liked_captions("bob", as_="alice") == [POPULAR]
-    for viewer in ("anon", "carol", "dora", "erin"):
+    for viewer in ("anon", "carol", "dora", "erin", "mallory"):
         assert await world.liked_captions("bob", as_=viewer) == [], viewer
 
 

@@ -148,6 +148,7 @@ async def test_remove_follower_rejects_a_request_or_removes_a_follower(world: Wo
 
 
 async def test_an_unfollow_shows_in_the_very_next_request(world: World) -> None:
+    assert await world.likers(BOB_CLIP, as_="alice") == ["alice"]
     assert await world.likers(POPULAR, as_="alice") == ["erin", "bob"]
     assert await world.must("unfollow", "bob", as_="alice") == "NONE"
     assert await world.likers(POPULAR, as_="alice") == ["erin"]
@@ -159,6 +160,10 @@ async def test_a_block_shows_in_the_very_next_request(world: World) -> None:
     assert await world.must("block", "carol", as_="erin") is True
     assert await world.likers(POPULAR, as_="carol") == ["carol", "mallory"]
     assert await world.account("erin", as_="carol") is None
+    # and an unblock shows as soon
+    assert await world.must("unblock", "carol", as_="erin") is True
+    assert await world.likers(POPULAR, as_="carol") == ["erin", "carol", "mallory"]
+    assert await world.account("erin", as_="carol") is not None
 
 
 async def test_a_privacy_change_shows_in_the_very_next_request(world: World) -> None:
@@ -169,3 +174,5 @@ async def test_a_privacy_change_shows_in_the_very_next_request(world: World) -> 
     await world.set_privacy(False, as_="dora")
     assert await world.likers(POPULAR, as_="anon") == ["dora", "mallory"]
     assert await world.likers(POPULAR, as_="alice") == ["bob", "dora"]
+    await world.set_privacy(False, as_="erin")
+    assert await world.likers(POPULAR, as_="anon") == ["erin", "dora", "mallory"]
