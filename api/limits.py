@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
@@ -40,15 +40,20 @@ from graphql import (
 from graphql.language.visitor import VisitorAction
 from graphql.utilities import get_operation_ast
 
-from api.types import DEFAULT_FIRST
+from api.types import DEFAULT_FIRST, MAX_FIRST
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 2000
-# graphql-core's OverlappingFieldsCanBeMergedRule compares every pair of fields that share
-# a response name in one selection set: 600 copies of `viewer { handle }` (within the token
-# limit) took it 2.7 s. A client has no use for 30 copies of one field in one place.
-MAX_REPEATS = 30
+# Fields and fragments an operation selects once every spread is expanded in place: a
+# bound on the second walk below, and on the work of graphql-core's rules. The GraphiQL
+# introspection query selects about 170; issue 9's fragment chain, 2^21.
+MAX_SELECTIONS = 2000
+# graphql-core's OverlappingFieldsCanBeMergedRule compares every pair of fields that one
+# place of the response merges: 600 copies of `viewer { handle }` (within the token limit)
+# took it 2.7 s, 30 copies of `viewer` holding 7 `videos` each 1.7 s (133,000 pairs).
+# A document without repeats has no pair at all; fragments that overlap a little, a few.
+MAX_OVERLAPS = 2000
 
 
 @dataclass
@@ -57,12 +62,12 @@ class Measure:
 
     height: int = 0  # levels of fields below this one: a leaf field is 0
     aliases: int = 0
-    names: Counter[str] = field(default_factory=Counter)  # response names at this level
+    selections: int = 0  # fields, spreads and inline fragments, each spread expanded
 
     def add(self, other: Measure) -> None:
         self.height = max(self.height, other.height)
         self.aliases += other.aliases
-        self.names.update(other.names)
+        self.selections += other.selections
 
 
 class DocumentWalk:
@@ -72,55 +77,95 @@ class DocumentWalk:
         self.fragments = fragments
         self.memo: dict[str, Measure] = {}
         self.visits = 0  # selections looked at: tests/test_limits.py checks it stays linear
-        self.repeated: tuple[str, int] | None = None  # the most repeated field over the limit
-
-    def selection_set(self, node: SelectionSetNode) -> Measure:
-        measure = self._flat(node)
-        for name, count in measure.names.items():
-            if count > MAX_REPEATS and (self.repeated is None or count > self.repeated[1]):
-                self.repeated = (name, count)
-        return measure
+        self.entered: set[str] = set()
+        # Fragments that spread themselves, through others or not: graphql-core's
+        # NoFragmentCyclesRule refuses the document, and no measure of it means anything.
+        self.cyclic = False
 
     def fragment(self, name: str) -> Measure:
         measure = self.memo.get(name)
         if measure is None:
-            # A cycle ends here (graphql-core's NoFragmentCyclesRule refuses it), and so
-            # does an unknown fragment (KnownFragmentNamesRule).
-            self.memo[name] = Measure()
+            if name in self.entered:
+                self.cyclic = True
+                return Measure()
+            self.entered.add(name)
             definition = self.fragments.get(name)
+            # An unknown fragment is KnownFragmentNamesRule's to report: it counts nothing.
+            measure = Measure()
             if definition is not None:
-                self.memo[name] = self.selection_set(definition.selection_set)
-            measure = self.memo[name]
+                measure = self.selection_set(definition.selection_set)
+            self.memo[name] = measure
         return measure
 
-    def _flat(self, node: SelectionSetNode) -> Measure:
-        """The fields of one level: inline fragments and spreads merge into it."""
+    def selection_set(self, node: SelectionSetNode) -> Measure:
         measure = Measure()
         for selection in node.selections:
             self.visits += 1
+            measure.selections += 1
             if isinstance(selection, FieldNode):
-                measure.names[(selection.alias or selection.name).value] += 1
                 measure.aliases += selection.alias is not None
                 if selection.selection_set is not None:
                     inner = self.selection_set(selection.selection_set)
                     measure.aliases += inner.aliases
+                    measure.selections += inner.selections
                     # As strawberry's limiter did: introspection has its own depth rule
                     # (graphql-core's MaxIntrospectionDepthRule).
                     if not selection.name.value.startswith("__"):
                         measure.height = max(measure.height, 1 + inner.height)
             elif isinstance(selection, InlineFragmentNode):
-                measure.add(self._flat(selection.selection_set))
+                measure.add(self.selection_set(selection.selection_set))
             elif isinstance(selection, FragmentSpreadNode):
                 measure.add(self.fragment(selection.name.value))
         return measure
+
+    def places(self, node: SelectionSetNode) -> Counter[tuple[str, ...]]:
+        """How many fields each place of the response merges (a place: its response names
+        from the root). Expands every spread: only for operations within MAX_SELECTIONS."""
+        found: Counter[tuple[str, ...]] = Counter()
+        self._expand(node, (), found, frozenset())
+        return found
+
+    def _expand(
+        self,
+        node: SelectionSetNode,
+        path: tuple[str, ...],
+        found: Counter[tuple[str, ...]],
+        entered: frozenset[str],
+    ) -> None:
+        for selection in node.selections:
+            self.visits += 1
+            if isinstance(selection, FieldNode):
+                place = (*path, (selection.alias or selection.name).value)
+                found[place] += 1
+                if selection.selection_set is not None:
+                    self._expand(selection.selection_set, place, found, entered)
+            elif isinstance(selection, InlineFragmentNode):
+                self._expand(selection.selection_set, path, found, entered)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                definition = self.fragments.get(name)
+                if definition is not None and name not in entered:
+                    self._expand(definition.selection_set, path, found, entered | {name})
 
 
 def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
     return {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
 
 
+def _overlap_error(places: Counter[tuple[str, ...]]) -> GraphQLError | None:
+    pairs = sum(count * (count - 1) // 2 for count in places.values())
+    if pairs <= MAX_OVERLAPS:
+        return None
+    place, count = places.most_common(1)[0]
+    return GraphQLError(
+        f"Fields selected more than once at the same place make {pairs:,} pairs to compare"
+        f" (`{'.'.join(place)}` alone is selected {count:,} times); the maximum is"
+        f" {MAX_OVERLAPS:,} pairs."
+    )
+
+
 class DocumentLimits(ValidationRule):
-    """Depth, aliases and repeated fields, for every operation of the document.
+    """Depth, aliases, size and repeated fields, for every operation of the document.
 
     Measured when each operation is entered: graphql-core's own guard against fragments
     nested too deeply for the stack (validate's FragmentNestingVisitor) has run by then.
@@ -133,36 +178,37 @@ class DocumentLimits(ValidationRule):
         self, node: OperationDefinitionNode, *_args: Any
     ) -> VisitorAction:
         measure = self.walk.selection_set(node.selection_set)
+        if self.walk.cyclic:
+            return self.SKIP  # graphql-core's rules report the cycle
+        errors = []
         if measure.height > MAX_DEPTH:
-            self.report_error(
-                GraphQLError(
-                    f"Fields are nested {measure.height} levels deep;"
-                    f" the maximum depth is {MAX_DEPTH}.",
-                    node,
-                )
+            errors.append(
+                f"Fields are nested {measure.height} levels deep; the maximum depth is {MAX_DEPTH}."
             )
         if measure.aliases > MAX_ALIASES:
-            self.report_error(
-                GraphQLError(
-                    f"The operation uses {measure.aliases} aliases;"
-                    f" the maximum is {MAX_ALIASES} aliases.",
-                    node,
-                )
+            errors.append(
+                f"The operation uses {measure.aliases:,} aliases;"
+                f" the maximum is {MAX_ALIASES} aliases."
             )
+        if measure.selections > MAX_SELECTIONS:
+            errors.append(
+                f"The operation selects {measure.selections:,} fields and fragments once its"
+                f" fragments are expanded; the maximum is {MAX_SELECTIONS:,}."
+            )
+        else:
+            overlap = _overlap_error(self.walk.places(node.selection_set))
+            if overlap is not None:
+                errors.append(overlap.message)
+        for message in errors:
+            self.report_error(GraphQLError(message, node))
         return self.SKIP  # measured whole: the rest of its tree is not needed here
 
     def enter_fragment_definition(self, *_args: Any) -> VisitorAction:
         return self.SKIP  # measured through the operations that spread it
 
-    def leave_document(self, *_args: Any) -> None:
-        if self.walk.repeated is not None:
-            name, count = self.walk.repeated
-            self.report_error(
-                GraphQLError(
-                    f"`{name}` is selected {count} times in one place (fragments included);"
-                    f" the maximum is {MAX_REPEATS}."
-                )
-            )
+
+class Uncoercible(Exception):
+    """A variable that `first` uses has a value of the wrong type."""
 
 
 class NodeCount:
@@ -177,13 +223,15 @@ class NodeCount:
         self,
         schema: GraphQLSchema,
         fragments: Mapping[str, FragmentDefinitionNode],
-        variables: Mapping[str, Any],
+        operation: OperationDefinitionNode,
+        inputs: Mapping[str, Any],
     ) -> None:
         self.schema = schema
         self.fragments = fragments
-        self.variables = variables
+        self.definitions = {d.variable.name.value: d for d in operation.variable_definitions or ()}
+        self.inputs = inputs
         self.memo: dict[str, int] = {}
-        self.used_variables = False
+        self.used: dict[str, Any] = {}  # the variables `first` uses, coerced
 
     def selection_set(self, node: SelectionSetNode, parent: GraphQLNamedType | None) -> int:
         total = 0
@@ -228,43 +276,86 @@ class NodeCount:
             if argument.name.value != "first":
                 continue
             if isinstance(argument.value, VariableNode):
-                self.used_variables = True
-                value = self.variables.get(argument.value.name.value)
+                value = self._variable(argument.value.name.value)
             elif isinstance(argument.value, IntValueNode):
                 value = int(argument.value.value)
-        # No `first`, or an explicit null, is the default page (api/types.py).
-        return max(value, 0) if isinstance(value, int) else DEFAULT_FIRST
+        # No `first`, or an explicit null, is the default page (api/types.py). A value out
+        # of range counts as the most a page holds: its field refuses it with its own
+        # error (BAD_USER_INPUT), which names what is wrong better than a count would.
+        return min(max(value, 0), MAX_FIRST) if isinstance(value, int) else DEFAULT_FIRST
+
+    def _variable(self, name: str) -> Any:
+        """A variable's value as execution will see it (its default applied), coerced only
+        when `first` uses it."""
+        if name not in self.used:
+            definition = self.definitions.get(name)
+            if definition is None:
+                return None
+            given = {name: self.inputs[name]} if name in self.inputs else {}
+            coerced = get_variable_values(self.schema, (definition,), given)
+            if isinstance(coerced, list):
+                raise Uncoercible(name)
+            self.used[name] = coerced.coerced.get(name)
+        return self.used[name]
 
     def _type(self, name: str) -> GraphQLNamedType | None:
         return self.schema.get_type(name)
 
 
-@dataclass(frozen=True)
-class Cost:
-    nodes: int
-    depends_on_variables: bool
+class NodeCounts:
+    """Worst-case counts kept by query text, operation name and the values of the
+    variables that `first` uses (most documents have none, so one count serves every
+    request). Bounded: the entries kept longest make way."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.uses: dict[tuple[str, str | None], tuple[str, ...]] = {}
+        self.counts: dict[tuple[Any, ...], int] = {}
+
+    def count(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        query: str,
+        operation_name: str | None,
+        inputs: Mapping[str, Any] | None,
+    ) -> int | None:
+        """None when there is no operation to run or a variable does not coerce (execution
+        then answers with its usual request error)."""
+        inputs = inputs or {}
+        names = self.uses.get((query, operation_name))
+        key = None
+        if names is not None:
+            key = (query, operation_name, *(_hashable(inputs.get(name)) for name in names))
+            nodes = self.counts.get(key)
+            if nodes is not None:
+                return nodes
+        operation = get_operation_ast(document, operation_name)
+        if operation is None:
+            return None
+        counter = NodeCount(schema, _fragments(document), operation, inputs)
+        try:
+            nodes = counter.selection_set(
+                operation.selection_set, schema.get_root_type(operation.operation)
+            )
+        except Uncoercible:
+            return None
+        names = tuple(counter.used)
+        key = (query, operation_name, *(_hashable(inputs.get(name)) for name in names))
+        self._keep(self.uses, (query, operation_name), names)
+        self._keep(self.counts, key, nodes)
+        return nodes
+
+    def _keep(self, entries: dict[Any, Any], key: Any, value: Any) -> None:
+        entries[key] = value
+        if len(entries) > self.size:
+            del entries[next(iter(entries))]
 
 
-def node_count(
-    schema: GraphQLSchema,
-    document: DocumentNode,
-    operation_name: str | None,
-    variables: Mapping[str, Any] | None,
-) -> Cost | None:
-    """The operation's worst case; None when there is no operation to run or its variables
-    do not coerce (execution then answers with the usual request error)."""
-    operation = get_operation_ast(document, operation_name)
-    if operation is None:
-        return None
-    coerced = get_variable_values(
-        schema, operation.variable_definitions or (), dict(variables or {})
-    )
-    if isinstance(coerced, list):
-        return None
-    root = schema.get_root_type(operation.operation)
-    counter = NodeCount(schema, _fragments(document), coerced.coerced)
-    nodes = counter.selection_set(operation.selection_set, root)
-    return Cost(nodes=nodes, depends_on_variables=counter.used_variables)
+def _hashable(value: Any) -> Any:
+    # A value `first` can use is an int or null; anything else fails coercion, and is
+    # kept apart by its type and text so that no two values share an entry.
+    return value if value is None or type(value) is int else (type(value).__name__, repr(value))
 
 
 def too_many_nodes(nodes: int, limit: int) -> GraphQLError:

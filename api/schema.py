@@ -17,7 +17,7 @@ from strawberry.schema.schema import validate_document
 from api.context import Context
 from api.errors import ErrorCodes
 from api.execution import PlainDataExecutor
-from api.limits import MAX_TOKENS, DocumentLimits, node_count, too_many_nodes
+from api.limits import MAX_TOKENS, DocumentLimits, NodeCounts, too_many_nodes
 from api.mutations import Mutation
 from api.queries import Query
 from api.settings import DEFAULT_MAX_NODES
@@ -74,34 +74,28 @@ def validated(
 class NodeLimit(SchemaExtension):
     """Refuses, before any field runs, an operation whose worst case is over the limit.
 
-    After validation (the count trusts a valid document) and for every request: `first`
-    may be a variable. A count that used no variable is kept, keyed by the query text
-    and operation name.
+    After validation (the count trusts a valid document), for every request: `first` may
+    be a variable, so the count is kept by the values of the variables it uses as well.
     """
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
         # An empty list, not None: the document was validated (by DocumentCache) and passed.
-        if document is not None and context.pre_execution_errors == []:
+        if document is not None and context.query and context.pre_execution_errors == []:
             app_context = context.context
             limit = (
                 app_context.settings.max_nodes
                 if isinstance(app_context, Context)
                 else DEFAULT_MAX_NODES
             )
-            key = (context.query, context.operation_name)
-            nodes = _counted.get(key)
-            if nodes is None:
-                cost = node_count(
-                    context.schema._schema, document, context.operation_name, context.variables
-                )
-                if cost is not None:
-                    nodes = cost.nodes
-                    if not cost.depends_on_variables:
-                        _counted[key] = nodes
-                        if len(_counted) > DOCUMENT_CACHE_SIZE:
-                            del _counted[next(iter(_counted))]
+            nodes = _node_counts.count(
+                context.schema._schema,
+                document,
+                context.query,
+                context.operation_name,
+                context.variables,
+            )
             if nodes is not None and nodes > limit:
                 context.pre_execution_errors = [too_many_nodes(nodes, limit)]
         yield
@@ -109,7 +103,7 @@ class NodeLimit(SchemaExtension):
 
 _parse = functools.lru_cache(maxsize=DOCUMENT_CACHE_SIZE)(parse)
 _validated: dict[tuple[GraphQLSchema, str | None, tuple[Any, ...]], list[GraphQLError]] = {}
-_counted: dict[tuple[str | None, str | None], int] = {}
+_node_counts = NodeCounts(DOCUMENT_CACHE_SIZE)
 
 
 def parsed(query: str) -> DocumentNode | None:

@@ -19,7 +19,7 @@ import pytest
 from graphql import parse, specified_rules
 
 from api.app import create_app
-from api.limits import MAX_REPEATS, node_count
+from api.limits import MAX_OVERLAPS, MAX_SELECTIONS, NodeCounts
 from api.schema import schema, validated
 from api.settings import Settings, SettingsError, load_settings
 from tests.conftest import SECRET, Gql, error_codes
@@ -58,10 +58,9 @@ def validation_calls(document: str) -> int:
 
 
 def assert_linear(work: list[int]) -> None:
-    """Each doubling of N adds about as much work as the one before (twice, at most):
-    2^N paths would multiply it instead."""
-    steps = [after - before for before, after in itertools.pairwise(work)]
-    for smaller, larger in itertools.pairwise(steps):
+    """Each doubling of N at most doubles the work, give or take: 2^N paths would multiply
+    it by 2^N, pairs of fields by 4."""
+    for smaller, larger in itertools.pairwise(work):
         assert larger <= 2.5 * smaller, work
 
 
@@ -82,12 +81,28 @@ def test_validating_a_doubling_fragment_chain_is_linear_in_its_length() -> None:
     assert_linear(work)
 
 
-def test_a_doubling_fragment_chain_is_refused_for_its_repeated_field() -> None:
-    errors = validated(schema._schema, parse(doubling_chain(20)), RULES)
+def test_a_doubling_fragment_chain_is_refused_for_its_expanded_size() -> None:
+    n = 20
+    # F{n} selects `viewer` and `handle`; each fragment above, its two spreads and twice
+    # the one below; the operation, its spread and F0.
+    selections = 2
+    for _ in range(n):
+        selections = 2 + 2 * selections
+    selections += 1
+    errors = validated(schema._schema, parse(doubling_chain(n)), RULES)
     assert [e.message for e in errors] == [
-        f"`viewer` is selected {2**20} times in one place (fragments included);"
-        f" the maximum is {MAX_REPEATS}."
+        f"The operation selects {selections:,} fields and fragments once its fragments"
+        f" are expanded; the maximum is {MAX_SELECTIONS:,}."
     ]
+
+
+def test_a_doubling_chain_closed_into_a_cycle_is_refused_in_linear_work() -> None:
+    def cycle(n: int) -> str:
+        return doubling_chain(n).replace("{ viewer { handle } }", "{ ...F0 viewer { handle } }")
+
+    errors = validated(schema._schema, parse(cycle(20)), RULES)
+    assert errors and all("within itself" in e.message for e in errors)
+    assert_linear([validation_calls(cycle(n)) for n in SIZES])
 
 
 def test_validating_a_valid_fragment_chain_is_linear_and_passes() -> None:
@@ -95,15 +110,32 @@ def test_validating_a_valid_fragment_chain_is_linear_and_passes() -> None:
     assert_linear([validation_calls(single_chain(n)) for n in SIZES])
 
 
+def copies(n: int, field: str = "viewer { handle }") -> str:
+    return "{ " + " ".join(field for _ in range(n)) + " }"
+
+
 def test_repeating_one_field_costs_linear_work_and_is_refused_past_the_limit() -> None:
     # graphql-core compares every pair of same-named fields: 600 copies took it 2.7 s.
-    def copies(n: int) -> str:
-        return "{ " + " ".join("viewer { handle }" for _ in range(n)) + " }"
-
-    assert validated(schema._schema, parse(copies(MAX_REPEATS)), RULES) == []
+    # n copies of `viewer { handle }` make n(n-1)/2 pairs of `viewer`, as many of `handle`.
+    within = max(n for n in range(100) if n * (n - 1) <= MAX_OVERLAPS)
+    assert validated(schema._schema, parse(copies(within)), RULES) == []
+    (error,) = validated(schema._schema, parse(copies(within + 1)), RULES)
+    pairs = (within + 1) * within
+    assert error.message == (
+        f"Fields selected more than once at the same place make {pairs:,} pairs to compare"
+        f" (`viewer` alone is selected {within + 1} times); the maximum is"
+        f" {MAX_OVERLAPS:,} pairs."
+    )
     assert_linear([validation_calls(copies(n)) for n in (100, 200, 400, 800)])
-    (error,) = validated(schema._schema, parse(copies(MAX_REPEATS + 1)), RULES)
-    assert error.message.startswith(f"`viewer` is selected {MAX_REPEATS + 1} times")
+
+
+def test_repeats_under_repeated_parents_are_counted_where_they_merge() -> None:
+    # Each `viewer` holds 7 `videos`, no more than one place of the document repeats a
+    # field 7 times; but the response merges all 210 `viewer.videos` (1.7 s of pairs).
+    videos = " ".join("videos(first: 1) { edges { cursor } }" for _ in range(7))
+    (error,) = validated(schema._schema, parse(copies(30, f"viewer {{ {videos} }}")), RULES)
+    assert "(`viewer.videos` alone is selected 210 times)" in error.message
+    assert_linear([validation_calls(copies(n, f"viewer {{ {videos} }}")) for n in (5, 10, 20, 40)])
 
 
 def test_counting_nodes_visits_each_fragment_once() -> None:
@@ -113,9 +145,8 @@ def test_counting_nodes_visits_each_fragment_once() -> None:
         return f"{{ ...F0 }} {links} fragment F{n} on Query {{ {leaf} }}"
 
     def count(n: int) -> None:
-        cost = node_count(schema._schema, parse(chain(n)), None, None)
-        assert cost is not None
-        assert cost.nodes == 2 * 2**n  # every path counts: the worst case is honest
+        nodes = NodeCounts(size=1).count(schema._schema, parse(chain(n)), chain(n), None, None)
+        assert nodes == 2 * 2**n  # every path counts: the worst case is honest
 
     assert_linear([calls(functools.partial(count, n)) for n in SIZES])
 
@@ -152,6 +183,8 @@ async def test_nodes_over_the_limit_are_refused_with_the_figure_and_the_limit(
         "This query could return up to 10,100 nodes; the maximum is 10,000."
         " Ask for fewer items with `first`."
     )
+    # Counts are kept by the values of the variables `first` uses: not by the text alone.
+    assert "errors" not in await world.gql(FEED, {"videos": 100, "likers": 99}, as_="bob")
 
 
 async def test_a_connection_without_first_counts_its_default_page(world: World) -> None:
