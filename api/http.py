@@ -23,7 +23,8 @@ from api.context import Context
 from api.cursors import CursorCodec
 from api.errors import INTERNAL_MESSAGE, AppError, BadUserInput, Unauthenticated
 from api.graphiql import graphiql_response
-from api.schema import schema
+from api.limits import several_operations
+from api.schema import parsed, schema
 from api.settings import Settings
 from auth.tokens import InvalidToken, viewer_from_authorization
 
@@ -105,6 +106,16 @@ def _json_response(
     )
 
 
+def _json(text: str | bytes, invalid: str) -> Any:
+    try:
+        return json.loads(text)
+    except RecursionError as exc:
+        # json's decoder recurses once per level: 100,000 nested brackets exhaust the stack.
+        raise RequestError(400, "The JSON is nested too deeply.") from exc
+    except ValueError as exc:
+        raise RequestError(400, invalid) from exc
+
+
 class GraphQLEndpoint:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -130,9 +141,7 @@ class GraphQLEndpoint:
             )
         try:
             params = await self._params(request, reading)
-            viewer = viewer_from_authorization(
-                request.headers.get("authorization"), self.settings.secret
-            )
+            viewer = viewer_from_authorization(self._authorization(request), self.settings.secret)
         except RequestError as exc:
             return _json_response(
                 _error_body(exc.message, BAD_REQUEST), exc.status, media_type, exc.headers
@@ -148,6 +157,15 @@ class GraphQLEndpoint:
         allowed = (
             {OperationType.QUERY} if reading else {OperationType.QUERY, OperationType.MUTATION}
         )
+        if params["operationName"] is None:
+            # Checked before strawberry picks the first operation's type (GET and POST alike).
+            document = parsed(params["query"])
+            if document is not None and several_operations(document):
+                return self._request_error(
+                    "The document holds several operations: name the one to run"
+                    " in `operationName`.",
+                    media_type,
+                )
         context = Context(viewer=viewer, settings=self.settings, cursors=self.cursors)
         try:
             result = await schema.execute(
@@ -182,6 +200,14 @@ class GraphQLEndpoint:
         return _json_response(_error_body(message, BAD_REQUEST), status, media_type)
 
     @staticmethod
+    def _authorization(request: Request) -> str | None:
+        # Proxies and clients disagree on which of two headers counts: neither does.
+        headers = request.headers.getlist("authorization")
+        if len(headers) > 1:
+            raise InvalidToken("Send one Authorization header, not several.")
+        return headers[0] if headers else None
+
+    @staticmethod
     def _wants_graphiql(request: Request) -> bool:
         accept = request.headers.get("accept", "")
         return "text/html" in accept.lower() and "query" not in request.query_params
@@ -191,17 +217,11 @@ class GraphQLEndpoint:
             raw: dict[str, Any] = dict(request.query_params)
             for key in ("variables", "extensions"):
                 if key in raw:
-                    try:
-                        raw[key] = json.loads(raw[key])
-                    except ValueError as exc:
-                        raise RequestError(400, f"`{key}` is not valid JSON.") from exc
+                    raw[key] = _json(raw[key], f"`{key}` is not valid JSON.")
         else:
             self._check_content_type(request.headers.get("content-type", ""))
             body = await self._body(request)
-            try:
-                raw = json.loads(body)
-            except ValueError as exc:
-                raise RequestError(400, "The request body is not valid JSON.") from exc
+            raw = _json(body, "The request body is not valid JSON.")
             if not isinstance(raw, dict):
                 raise RequestError(400, "The request body must be a JSON object.")
         query = raw.get("query")

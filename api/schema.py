@@ -8,39 +8,30 @@ from contextlib import suppress
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError, GraphQLSchema
+from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, validate
 from graphql.language.parser import parse
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    QueryDepthLimiter,
-    SchemaExtension,
-)
+from strawberry.extensions import MaxTokensLimiter, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import validate_document
 
+from api.context import Context
 from api.errors import ErrorCodes
 from api.execution import PlainDataExecutor
+from api.limits import MAX_TOKENS, DocumentLimits, NodeCounts, too_many_nodes
 from api.mutations import Mutation
 from api.queries import Query
+from api.settings import DEFAULT_MAX_NODES
 from api.types import Account, Video
 
-MAX_DEPTH = 10
-MAX_ALIASES = 30
-MAX_TOKENS = 2000
 # Parsed and validated documents are kept for the most recent distinct query texts: a
 # client sends the same few documents again and again, and validation is otherwise about
 # half the CPU of a typical request (bench/README.md). Bounded, so unique texts cannot
 # grow memory.
 DOCUMENT_CACHE_SIZE = 256
 
-# The limits' validation rules are built once: the validation cache is keyed by the rule
-# classes, and a limiter made per request would make new classes and never hit it.
-LIMIT_RULES = [
-    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
-    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
-]
+# The limits run first, alone: graphql-core's own rules are not all linear in the
+# document (api/limits.py), so they only see documents within the limits.
+LIMIT_RULES = (DocumentLimits,)
 
 
 class DocumentCache(SchemaExtension):
@@ -66,17 +57,61 @@ class DocumentCache(SchemaExtension):
             key = (schema, context.query, rules)
             errors = _validated.get(key)
             if errors is None:
-                errors = _validated[key] = validate_document(
-                    schema, context.graphql_document, rules
-                )
+                errors = _validated[key] = validated(schema, context.graphql_document, rules)
                 if len(_validated) > DOCUMENT_CACHE_SIZE:
                     del _validated[next(iter(_validated))]  # the entry kept longest
             context.pre_execution_errors = errors
         yield
 
 
+def validated(
+    schema: GraphQLSchema, document: DocumentNode, rules: tuple[type[ASTValidationRule], ...]
+) -> list[GraphQLError]:
+    """The document's validation errors: the limits first, alone, then the rules."""
+    return validate(schema, document, LIMIT_RULES) or validate_document(schema, document, rules)
+
+
+class NodeLimit(SchemaExtension):
+    """Refuses, before any field runs, an operation whose worst case is over the limit.
+
+    After validation (the count trusts a valid document), for every request: `first` may
+    be a variable, so the count is kept by the values of the variables it uses as well.
+    """
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        # An empty list, not None: the document was validated (by DocumentCache) and passed.
+        if document is not None and context.query and context.pre_execution_errors == []:
+            app_context = context.context
+            limit = (
+                app_context.settings.max_nodes
+                if isinstance(app_context, Context)
+                else DEFAULT_MAX_NODES
+            )
+            nodes = _node_counts.count(
+                context.schema._schema,
+                document,
+                context.query,
+                context.operation_name,
+                context.variables,
+            )
+            if nodes is not None and nodes > limit:
+                context.pre_execution_errors = [too_many_nodes(nodes, limit)]
+        yield
+
+
 _parse = functools.lru_cache(maxsize=DOCUMENT_CACHE_SIZE)(parse)
 _validated: dict[tuple[GraphQLSchema, str | None, tuple[Any, ...]], list[GraphQLError]] = {}
+_node_counts = NodeCounts(DOCUMENT_CACHE_SIZE)
+
+
+def parsed(query: str) -> DocumentNode | None:
+    """The document of a query text (cached, as for execution); None if it does not parse."""
+    try:
+        return _parse(query, max_tokens=MAX_TOKENS)
+    except GraphQLError:
+        return None
 
 
 class Schema(strawberry.Schema):
@@ -92,9 +127,9 @@ schema = Schema(
         # ErrorCodes comes first so that it sees (and codes) the limiters' errors too.
         ErrorCodes,
         # Factories, not instances: strawberry builds a fresh extension per request.
-        lambda: AddValidationRules(LIMIT_RULES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         DocumentCache,
+        NodeLimit,  # after DocumentCache, whose validation it follows
     ],
     config=StrawberryConfig(auto_camel_case=True),
     execution_context_class=PlainDataExecutor,

@@ -11,6 +11,7 @@ from starlette.config import Config
 
 DEFAULT_DATABASE_URL = "sqlite://likegraph.sqlite3"
 MIN_SECRET_LENGTH = 32  # HS256 wants a key of at least 256 bits
+DEFAULT_MAX_NODES = 10_000  # api/limits.py: the worst-case nodes one operation may return
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,7 @@ class Settings:
     database_url: str
     secret: str
     token_ttl: int
+    max_nodes: int = DEFAULT_MAX_NODES
 
 
 def sqlite_path(database_url: str) -> str | None:
@@ -85,7 +87,18 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         raise SettingsError("LIKEGRAPH_TOKEN_TTL must be a whole number of seconds") from exc
     if ttl <= 0:
         raise SettingsError("LIKEGRAPH_TOKEN_TTL must be positive")
+    max_nodes = _positive_int(config("LIKEGRAPH_MAX_NODES", default=str(DEFAULT_MAX_NODES)))
+    if max_nodes is None:
+        raise SettingsError("LIKEGRAPH_MAX_NODES must be a whole number above 0")
     secret = config("LIKEGRAPH_SECRET", default="") or _load_or_create_secret(database_url)
     if len(secret) < MIN_SECRET_LENGTH:
         raise SettingsError(f"LIKEGRAPH_SECRET must be at least {MIN_SECRET_LENGTH} characters")
-    return Settings(database_url=database_url, secret=secret, token_ttl=ttl)
+    return Settings(database_url=database_url, secret=secret, token_ttl=ttl, max_nodes=max_nodes)
+
+
+def _positive_int(text: str) -> int | None:
+    try:
+        value = int(text)
+    except ValueError:
+        return None
+    return value if value > 0 else None

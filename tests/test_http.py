@@ -16,7 +16,7 @@ from api import db, queries
 from api.errors import INTERNAL_MESSAGE
 from api.http import GRAPHQL_RESPONSE, MAX_BODY_BYTES, negotiate
 from api.ids import Kind, decode_id
-from api.schema import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS
+from api.limits import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS
 from auth.tokens import issue_token
 from tests.conftest import ENGINE, SECRET, Gql, error_codes
 
@@ -193,6 +193,102 @@ async def test_a_body_that_is_not_json_is_400(client: httpx.AsyncClient) -> None
     assert error_codes(response.json()) == ["BAD_USER_INPUT"]
 
 
+DEEP = 100_000  # levels of nesting: json's decoder recurses once per level
+
+
+async def test_a_body_nested_too_deeply_is_400_not_500(client: httpx.AsyncClient) -> None:
+    body = b'{"query": "{ viewer { handle } }", "variables": {"x": ' + b"[" * DEEP
+    body += b"]" * DEEP + b"}}"
+    response = await client.post("/graphql", content=body, headers=JSON_HEADERS)
+    assert response.status_code == 400
+    assert response.json() == {
+        "errors": [
+            {"message": "The JSON is nested too deeply.", "extensions": {"code": "BAD_USER_INPUT"}}
+        ]
+    }
+
+
+async def test_variables_nested_too_deeply_in_a_get_are_400(client: httpx.AsyncClient) -> None:
+    deep = 5_000  # fits in a URL, and is still five times the interpreter's recursion limit
+    response = await client.get(
+        "/graphql",
+        params={"query": "{ viewer { handle } }", "variables": "[" * deep + "]" * deep},
+        headers={"Accept": GRAPHQL_RESPONSE},
+    )
+    assert response.status_code == 400
+    assert error_codes(response.json()) == ["BAD_USER_INPUT"]
+
+
+SIGN_UP_THEN_READ = (
+    'mutation M { signUp(handle: "alice", password: "password123") { token } }'
+    ' query Q { account(handle: "alice") { handle } }'
+)
+SEVERAL_OPERATIONS = (
+    "The document holds several operations: name the one to run in `operationName`."
+)
+
+
+@pytest.mark.parametrize("accept", [GRAPHQL_RESPONSE, "application/json"])
+async def test_several_operations_without_a_name_run_none_of_them(
+    client: httpx.AsyncClient, gql: Gql, accept: str
+) -> None:
+    response = await client.post(
+        "/graphql", json={"query": SIGN_UP_THEN_READ}, headers={"Accept": accept}
+    )
+    # A request error: 400 with the GraphQL media type, 200 for legacy JSON clients.
+    assert response.status_code == (400 if accept == GRAPHQL_RESPONSE else 200)
+    assert response.json() == {
+        "errors": [{"message": SEVERAL_OPERATIONS, "extensions": {"code": "BAD_USER_INPUT"}}]
+    }
+    # The mutation, first in the document, did not run.
+    assert await gql.ok('{ account(handle: "alice") { handle } }') == {"account": None}
+    named = await client.post(
+        "/graphql",
+        json={"query": SIGN_UP_THEN_READ, "operationName": "M"},
+        headers={"Accept": GRAPHQL_RESPONSE},
+    )
+    assert "token" in named.json()["data"]["signUp"]
+
+
+@pytest.mark.parametrize(
+    "query", [SIGN_UP_THEN_READ, "query A { __typename } query B { viewer { handle } }"]
+)
+async def test_several_operations_without_a_name_in_a_get_are_a_request_error(
+    client: httpx.AsyncClient, gql: Gql, query: str
+) -> None:
+    # Not a 405 for the mutation that comes first: no operation was chosen at all.
+    response = await client.get(
+        "/graphql", params={"query": query}, headers={"Accept": GRAPHQL_RESPONSE}
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["message"] == SEVERAL_OPERATIONS
+    assert "data" not in response.json()
+    assert await gql.ok('{ account(handle: "alice") { handle } }') == {"account": None}
+
+
+async def test_two_authorization_headers_are_401_even_when_both_are_valid(
+    client: httpx.AsyncClient, gql: Gql
+) -> None:
+    await gql.sign_up("alice")
+    await gql.sign_up("bob")
+    for second in ("alice", "bob"):
+        response = await client.post(
+            "/graphql",
+            json={"query": VIEWER},
+            headers=[
+                ("Accept", GRAPHQL_RESPONSE),
+                ("Authorization", f"Bearer {gql.tokens['alice']}"),
+                ("Authorization", f"Bearer {gql.tokens[second]}"),
+            ],
+        )
+        assert response.status_code == 401
+        body = response.json()
+        assert "data" not in body
+        assert error_codes(body) == ["UNAUTHENTICATED"]
+    one = await gql.ok(VIEWER, as_="bob")
+    assert one == {"viewer": {"handle": "bob"}}
+
+
 @pytest.mark.parametrize(
     ("accept", "media_type"),
     [
@@ -348,7 +444,10 @@ async def test_a_query_deeper_than_the_limit_is_a_validation_error(gql: Gql) -> 
     response = await gql.raw(DEPTH_11)
     assert response.status_code == 400
     assert error_codes(response.json()) == ["GRAPHQL_VALIDATION_FAILED"]
-    assert "depth" in response.json()["errors"][0]["message"]
+    # It names the limit, not the operation: "'anonymous' exceeds..." read as "log in".
+    assert response.json()["errors"][0]["message"] == (
+        f"Fields are nested {MAX_DEPTH + 1} levels deep; the maximum depth is {MAX_DEPTH}."
+    )
 
 
 async def test_a_query_within_the_depth_limit_runs(gql: Gql) -> None:
@@ -366,18 +465,26 @@ async def test_more_aliases_than_the_limit_is_a_validation_error(gql: Gql) -> No
     assert "aliases" in result["errors"][0]["message"]
 
 
-def _fragments(count: int) -> str:
-    """A valid document of 9 * count + 2 tokens whose work stays small (distinct fragments)."""
-    spreads = " ".join(f"...f{i}" for i in range(count))
-    fragments = " ".join(f"fragment f{i} on Query {{ __typename }}" for i in range(count))
-    return f"{{ {spreads} }} {fragments}"
+def _operations(count: int) -> str:
+    """A valid document of 5 * count tokens whose validation stays small: operations are
+    validated one by one (side-by-side fragments would be compared pairwise)."""
+    return " ".join(f"query q{i} {{ __typename }}" for i in range(count))
 
 
-async def test_a_document_over_the_token_limit_is_refused_unparsed(gql: Gql) -> None:
+async def test_a_document_over_the_token_limit_is_refused_unparsed(
+    client: httpx.AsyncClient,
+) -> None:
+    async def post(document: str) -> httpx.Response:
+        return await client.post(
+            "/graphql",
+            json={"query": document, "operationName": "q0"},
+            headers={"Accept": GRAPHQL_RESPONSE},
+        )
+
     # The parser stops counting at the limit, before the document exists: a parse failure.
-    within = (MAX_TOKENS - 2) // 9
-    assert await gql.ok(_fragments(within)) == {"__typename": "Query"}
-    response = await gql.raw(_fragments(within + 1))
+    within = MAX_TOKENS // 5
+    assert (await post(_operations(within))).json() == {"data": {"__typename": "Query"}}
+    response = await post(_operations(within + 1))
     assert response.status_code == 400
     assert error_codes(response.json()) == ["GRAPHQL_PARSE_FAILED"]
     assert "tokens" in response.json()["errors"][0]["message"]
