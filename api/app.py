@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from api import db
+from api import db, ids
 from api.graphiql import graphiql_routes
 from api.http import GraphQLEndpoint
 from api.settings import Settings, load_settings
@@ -19,6 +19,7 @@ from api.settings import Settings, load_settings
 
 def create_app(settings: Settings | None = None, *, apply_migrations: bool = True) -> Starlette:
     settings = settings or load_settings()
+    ids.configure(settings.secret)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

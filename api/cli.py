@@ -7,7 +7,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from api import db
+from api import db, ids
 from api.settings import SettingsError, load_settings
 
 
@@ -51,6 +51,7 @@ def _generate(args: argparse.Namespace) -> int:
     from api.generate import Options, main
 
     settings = load_settings()
+    ids.configure(settings.secret)  # the summary prints hottestVideoId
     options = Options(
         accounts=args.accounts,
         videos=args.videos,

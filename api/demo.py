@@ -20,7 +20,7 @@ from typing import Any, TextIO
 from api import db
 from api.context import Context
 from api.cursors import CursorCodec
-from api.ids import Kind, decode_id, encode_id
+from api.ids import Kind, configure, decode_id, encode_id
 from api.schema import schema
 from api.settings import Settings
 from auth.tokens import issue_token
@@ -127,6 +127,8 @@ class _Api:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.cursors = CursorCodec(settings.secret)
+        # The demo makes and prints IDs outside any request: the process's key is its.
+        configure(settings.secret)
 
     async def __call__(
         self, document: str, variables: dict[str, Any], *, as_: int | None = None

@@ -23,6 +23,7 @@ from api.context import Context
 from api.cursors import CursorCodec
 from api.errors import INTERNAL_MESSAGE, AppError, BadUserInput, Unauthenticated
 from api.graphiql import graphiql_response
+from api.ids import IdCodec, keyed
 from api.limits import several_operations
 from api.schema import parsed, schema
 from api.settings import Settings
@@ -120,10 +121,12 @@ class GraphQLEndpoint:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.cursors = CursorCodec(settings.secret)
+        self.ids = IdCodec(settings.secret)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         request = Request(scope, receive)
-        response = await self.handle(request)
+        with keyed(self.ids):  # this app's ID key, whatever another app configured
+            response = await self.handle(request)
         await response(scope, receive, send)
 
     async def handle(self, request: Request) -> Response:

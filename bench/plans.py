@@ -19,7 +19,7 @@ from typing import Any
 from api import db
 from api.context import Context
 from api.cursors import CursorCodec
-from api.ids import Kind, encode_id
+from api.ids import Kind, configure, encode_id
 from api.schema import schema
 from api.settings import Settings
 from auth.viewer import Viewer
@@ -99,6 +99,7 @@ async def explain(url: str, text: str, values: list[Any]) -> list[str]:
 
 
 async def main(url: str) -> None:
+    configure(SECRET)  # the IDs of the cases below, and of the in-process requests
     await db.connect(url)
     conn = db.conn()
     try:

@@ -345,7 +345,8 @@ def free_port() -> int:
 class Server:
     """`likegraph serve` on loopback, on one dataset."""
 
-    def __init__(self, data: Dataset, workers: int = 1) -> None:
+    def __init__(self, data: Dataset, workers: int = 1, code: Path = ROOT) -> None:
+        """`code`: the tree whose `api` package serves (bench/timing.py --compare)."""
         self.data = data
         self.port = free_port()
         self.log_file = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
@@ -356,7 +357,7 @@ class Server:
         self.process = subprocess.Popen(
             command,
             env=env,
-            cwd=ROOT,
+            cwd=code,
             stdout=self.log_file,
             stderr=subprocess.STDOUT,
         )
@@ -1004,6 +1005,9 @@ def main() -> None:
         help="sqlite: issue 5's likers pages per worker count (what --engine postgres runs)",
     )
     args = parser.parse_args()
+    from api import ids
+
+    ids.configure(SECRET)  # the servers' secret: the IDs this process sends them
     pages = args.engine == "postgres" or args.pages
     if pages:
         pages_main(args)

@@ -18,9 +18,9 @@ from tortoise import Tortoise
 from api import db
 from api.app import create_app
 from api.settings import Settings
+from tests.world import SECRET as SECRET
 from tests.world import World, world_for_test
 
-SECRET = "test-secret-not-for-production-0123456789"
 _TEMPLATE: dict[str, Path] = {}
 
 # `LIKEGRAPH_TEST_ENGINE=postgres` runs the suite on PostgreSQL (make test-postgres):

@@ -319,22 +319,24 @@ async def test_serve_with_several_workers_signs_and_reads_tokens_with_one_shared
 ) -> None:
     """`likegraph serve --workers N` with no LIKEGRAPH_SECRET: the key is generated once
     (beside a SQLite database, ./likegraph.secret otherwise) and every worker honours
-    tokens that any worker issued."""
+    tokens that any worker issued, and gives an account the same ID."""
     async with live_server(database_url, tmp_path, secret=None) as server:
         async with Api(server) as api:
             signed_up = await api.ok(
-                'mutation { signUp(handle: "wanda", password: "password123") { token } }'
+                'mutation { signUp(handle: "wanda", password: "password123")'
+                " { token account { id } } }"
             )
         token = signed_up["signUp"]["token"]
+        wanda = signed_up["signUp"]["account"]["id"]
         # A new connection per request, so the requests spread over the workers.
         for _ in range(4 * server.workers):
             async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
                 response = await http.post(
                     "/graphql",
-                    json={"query": "{ viewer { handle } }"},
+                    json={"query": "{ viewer { handle id } }"},
                     headers={"Authorization": f"Bearer {token}"},
                 )
-                assert response.json() == {"data": {"viewer": {"handle": "wanda"}}}
+                assert response.json() == {"data": {"viewer": {"handle": "wanda", "id": wanda}}}
         log = server.log()
     assert log.count("Started server process") == server.workers == WORKERS
     if ENGINE == "postgres":

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from api import db
-from api.ids import Kind, encode_id
+from api.ids import Kind, configure, encode_id
 from models.sql import Sql, is_postgres
 
 if TYPE_CHECKING:
@@ -51,6 +51,10 @@ PRIVATE = frozenset({"bob", "carol", "dora"})
 FIRST_STEPS = "alice: first steps"
 POPULAR = "alice: popular"
 BOB_CLIP = "bob: private clip"
+# The secret of every in-process test app. IDs are keyed by it, and tests make some at
+# import (MISSING_VIDEO below, others in test modules), before any app configures it.
+SECRET = "test-secret-not-for-production-0123456789"
+configure(SECRET)
 # A video ID that was never issued: the world has three videos, tests make a few more.
 MISSING_VIDEO = encode_id(Kind.VIDEO, 987_654)
 
