@@ -18,6 +18,9 @@ class Settings:
     database_url: str
     secret: str
     token_ttl: int
+    # How long this process may trust a session it checked, without asking the database
+    # again: the bound on how long another process still accepts an ended one (README).
+    session_recheck: float = 5.0
 
 
 def sqlite_path(database_url: str) -> str | None:
@@ -85,7 +88,15 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         raise SettingsError("LIKEGRAPH_TOKEN_TTL must be a whole number of seconds") from exc
     if ttl <= 0:
         raise SettingsError("LIKEGRAPH_TOKEN_TTL must be positive")
+    try:
+        recheck = float(config("LIKEGRAPH_SESSION_RECHECK", default="5"))
+    except ValueError as exc:
+        raise SettingsError("LIKEGRAPH_SESSION_RECHECK must be a number of seconds") from exc
+    if not 0 <= recheck <= 3600:
+        raise SettingsError("LIKEGRAPH_SESSION_RECHECK must be between 0 and 3600 seconds")
     secret = config("LIKEGRAPH_SECRET", default="") or _load_or_create_secret(database_url)
     if len(secret) < MIN_SECRET_LENGTH:
         raise SettingsError(f"LIKEGRAPH_SECRET must be at least {MIN_SECRET_LENGTH} characters")
-    return Settings(database_url=database_url, secret=secret, token_ttl=ttl)
+    return Settings(
+        database_url=database_url, secret=secret, token_ttl=ttl, session_recheck=recheck
+    )
