@@ -4,7 +4,9 @@ the very next request once its session or its account is gone."""
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -16,7 +18,7 @@ from api.settings import Settings
 from auth import sessions
 from auth.tokens import INVALID_TOKEN
 from models.sql import Sql
-from tests.conftest import Gql, GqlResult, error_codes
+from tests.conftest import SECRET, Gql, GqlResult, error_codes
 from tests.test_query_count import counting_statements
 from tests.world import World
 
@@ -164,8 +166,7 @@ async def test_a_token_of_a_deleted_account_is_refused(
 async def other_process(settings: Settings) -> AsyncIterator[Gql]:
     """Another server on the same database that checks every session it is sent, as a
     second process does once LIKEGRAPH_SESSION_RECHECK has passed."""
-    recheck = Settings(settings.database_url, settings.secret, settings.token_ttl, 0.0)
-    transport = httpx.ASGITransport(app=create_app(recheck))
+    transport = httpx.ASGITransport(app=create_app(replace(settings, session_recheck=0.0)))
     async with httpx.AsyncClient(transport=transport, base_url="http://other") as client:
         yield Gql(client)
 
@@ -224,3 +225,21 @@ async def _account_id(handle: str) -> int:
     )
     account_id: int = rows[0]["id"]
     return account_id
+
+
+async def test_a_new_session_clears_the_account_s_expired_ones(gql: Gql, world: World) -> None:
+    erin = await _account_id("erin")
+    expired = await sessions.start_session(erin, SECRET, 60, now=time.time() - 3600)
+    await assert_refused(gql, expired)  # its token expired long ago
+    live = gql.tokens["erin"]
+
+    await new_token(gql, "erin")
+    sql = Sql()
+    stored = {
+        row["token_hash"]
+        for row in await sql.rows(
+            f"SELECT token_hash FROM account_session WHERE account_id = {sql.p(erin)}"
+        )
+    }
+    assert hashlib.sha256(expired.encode()).hexdigest() not in stored
+    assert hashlib.sha256(live.encode()).hexdigest() in stored
