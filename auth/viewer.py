@@ -10,7 +10,7 @@ class Viewer:
     account_id: int | None
     # The digest of the token's session (auth/sessions.py), for logOut. Not part of who
     # the viewer is: two sessions of one account are the same viewer to every rule.
-    session: str | None = field(default=None, compare=False)
+    session: str | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def anonymous(cls) -> Viewer:
