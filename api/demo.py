@@ -23,7 +23,7 @@ from api.cursors import CursorCodec
 from api.ids import Kind, configure, decode_id, encode_id
 from api.schema import schema
 from api.settings import Settings
-from auth.tokens import issue_token
+from auth.sessions import start_session
 from auth.viewer import Viewer
 from models import Account, Block, Follow, FollowState, Like, Video
 
@@ -287,13 +287,13 @@ def _where(database_url: str) -> str:
     return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", database_url)
 
 
-def bearer_header(settings: Settings, account_id: int) -> str:
-    """A fresh `{"Authorization": "Bearer ..."}` for GraphiQL's Headers tab."""
-    token = issue_token(account_id, settings.secret, settings.token_ttl)
+async def bearer_header(settings: Settings, account_id: int) -> str:
+    """A fresh `{"Authorization": "Bearer ..."}` for GraphiQL's Headers tab: a new session."""
+    token = await start_session(account_id, settings.secret, settings.token_ttl)
     return json.dumps({"Authorization": f"Bearer {token}"})
 
 
-def describe(settings: Settings, world: DemoWorld) -> str:
+async def describe(settings: Settings, world: DemoWorld) -> str:
     """How to log in as each demo account, and the ID of the video the story is about."""
     hours = settings.token_ttl / 3600
     lines = [
@@ -307,7 +307,7 @@ def describe(settings: Settings, world: DemoWorld) -> str:
         lines += [
             f"{persona.handle}  password: {PASSWORD}  {privacy}",
             f"  role: {persona.role}",
-            f"  headers: {bearer_header(settings, world.account_ids[persona.handle])}",
+            f"  headers: {await bearer_header(settings, world.account_ids[persona.handle])}",
             "",
         ]
     lines += [
@@ -340,7 +340,7 @@ async def load_demo(
             world = await _existing_demo(settings)
             if world is not None:
                 print("It holds the demo world; fresh logins follow.\n", file=stream)
-                print(describe(settings, world), file=stream)
+                print(await describe(settings, world), file=stream)
             return world
         if only_if_empty:
             print("The database has no accounts: loading the demo.", file=stream)
@@ -356,7 +356,7 @@ async def load_demo(
             file=stream,
         )
         print("", file=stream)
-        print(describe(settings, world), file=stream)
+        print(await describe(settings, world), file=stream)
         return world
     finally:
         await db.close()

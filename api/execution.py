@@ -84,13 +84,24 @@ def shape_of(type_: GraphQLOutputType) -> Shape:
 
 def plain_field(field: GraphQLField) -> PlainField | None:
     """The shortcut for a field that strawberry resolves with `getattr(source, name)`: one
-    with no resolver, permission, extension or argument. None for every other field."""
+    with no resolver, permission, extension, directive or argument. None for every other
+    field: the test is what strawberry itself calls a basic field, and then some, so that
+    anything new on a field (a permission class, say) sends it to graphql-core."""
     definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
     if (
         isinstance(definition, StrawberryField)
+        # strawberry's own test for a field it answers with no info and no checks
+        and definition.is_basic_field
+        and definition.base_resolver is None
+        and not definition.permission_classes
+        and not definition.extensions
+        and not definition.directives
         # strawberry's marker on the resolver of such a field, whose result is then
-        # `definition.default_resolver(source, definition.python_name)`
+        # `definition.default_resolver(source, definition.python_name)`; a `_resolver`
+        # carries it too when the field only has extensions or exception handlers, so
+        # the name of the basic one is required as well.
         and getattr(field.resolve, "_is_default", False)
+        and getattr(field.resolve, "__name__", "") == "_get_basic_result"
         and definition.default_resolver is getattr
         and not field.args
     ):

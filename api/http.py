@@ -1,7 +1,8 @@
 """GraphQL over HTTP, as its specification says: media types, status codes, limits.
 
 Authentication follows Starlette's split: no `Authorization` header is the anonymous
-viewer; a header that is malformed, forged or expired is a 401, never anonymous.
+viewer; a header that is malformed, forged or expired, or whose session has ended, is a
+401, never anonymous.
 `tests/test_http_audit.py` runs graphql-http's audit of the specification against it.
 """
 
@@ -27,7 +28,8 @@ from api.ids import IdCodec, keyed
 from api.limits import several_operations
 from api.schema import parsed, schema
 from api.settings import Settings
-from auth.tokens import InvalidToken, viewer_from_authorization
+from auth.sessions import authenticate
+from auth.tokens import InvalidToken
 
 log = logging.getLogger("likegraph.http")
 
@@ -144,7 +146,11 @@ class GraphQLEndpoint:
             )
         try:
             params = await self._params(request, reading)
-            viewer = viewer_from_authorization(self._authorization(request), self.settings.secret)
+            viewer = await authenticate(
+                self._authorization(request),
+                self.settings.secret,
+                recheck_seconds=self.settings.session_recheck,
+            )
         except RequestError as exc:
             return _json_response(
                 _error_body(exc.message, BAD_REQUEST), exc.status, media_type, exc.headers
@@ -156,6 +162,10 @@ class GraphQLEndpoint:
                 media_type,
                 {"WWW-Authenticate": 'Bearer error="invalid_token"'},
             )
+        except Exception:
+            # The session check reads the database: a failure there is masked like any other.
+            log.exception("internal error while authenticating a request")
+            return _json_response(_error_body(INTERNAL_MESSAGE, AppError.code), 500, media_type)
         # GET is safe: a mutation sent with it is refused before it runs (405).
         allowed = (
             {OperationType.QUERY} if reading else {OperationType.QUERY, OperationType.MUTATION}

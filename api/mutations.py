@@ -9,8 +9,10 @@ from tortoise.exceptions import IntegrityError
 from api.context import Context, Info
 from api.db import write_transaction
 from api.errors import BadUserInput, Conflict, NotFound, Unauthenticated, login_required
+from api.fresh_loaders import FreshLoaders
 from api.lookups import require_visible_account, require_visible_video, visible_video
 from api.rows import AccountRow, VideoRow
+from api.session_mutations import SessionMutations, payload
 from api.types import Account, AuthPayload, FollowStatus, Video
 from api.validation import (
     normalize_handle,
@@ -21,7 +23,6 @@ from api.validation import (
 )
 from auth.passwords import hash_password_async, verify_password_async
 from auth.policy import Owner, blocked_pair_ids_sql, video_visible_sql
-from auth.tokens import issue_token
 from auth.viewer import Viewer
 from models import Account as AccountModel
 from models import Block, Follow, FollowState
@@ -39,11 +40,6 @@ def _me(ctx: Context) -> int:
 
 def _row(account: AccountModel) -> AccountRow:
     return AccountRow(account.id, account.handle, account.display_name, account.is_private)
-
-
-def _payload(ctx: Context, account: AccountModel) -> AuthPayload:
-    token = issue_token(account.id, ctx.settings.secret, ctx.settings.token_ttl)
-    return AuthPayload(token=token, account=Account.of(_row(account)))
 
 
 async def _fresh_video(ctx: Context, video_id: int) -> Video:
@@ -77,8 +73,8 @@ async def _edge_status(follower_id: int, followee_id: int) -> FollowStatus:
 
 
 @strawberry.type
-class Mutation:
-    @strawberry.mutation
+class Mutation(SessionMutations):
+    @strawberry.mutation(extensions=[FreshLoaders()])
     async def sign_up(
         self,
         info: Info,
@@ -103,18 +99,18 @@ class Mutation:
             )
         except IntegrityError as exc:  # lost a race for the same handle
             raise Conflict("That handle is taken.") from exc
-        return _payload(info.context, account)
+        return await payload(info.context, account)
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=[FreshLoaders()])
     async def log_in(self, info: Info, handle: str, password: str) -> AuthPayload:
         key = normalize_handle(handle)
         account = None if key is None else await AccountModel.get_or_none(handle=key)
         ok = await verify_password_async(account.password_hash if account else None, password)
         if account is None or not ok:
             raise Unauthenticated(BAD_LOGIN)
-        return _payload(info.context, account)
+        return await payload(info.context, account)
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=[FreshLoaders()])
     async def set_privacy(self, info: Info, is_private: bool) -> Account:
         me = _me(info.context)
 
@@ -147,14 +143,16 @@ class Mutation:
             raise Unauthenticated("Your account no longer exists.")
         return Account.of(_row(account))
 
-    @strawberry.mutation
+    @strawberry.mutation(extensions=[FreshLoaders()])
     async def create_video(self, info: Info, caption: str) -> Video:
         me = await _my_account_id(info.context)
         text = valid_caption(caption)
         video = await VideoModel.create(author_id=me, caption=text, like_count=0)
         return await _fresh_video(info.context, video.id)
 
-    @strawberry.mutation(description="Idempotent: a repeat keeps the first likedAt.")
+    @strawberry.mutation(
+        description="Idempotent: a repeat keeps the first likedAt.", extensions=[FreshLoaders()]
+    )
     async def like_video(self, info: Info, video_id: strawberry.ID) -> Video:
         ctx = info.context
         me = _me(ctx)
@@ -185,7 +183,7 @@ class Mutation:
         await write_transaction(like)
         return await _fresh_video(ctx, video.id)
 
-    @strawberry.mutation(description="Idempotent.")
+    @strawberry.mutation(description="Idempotent.", extensions=[FreshLoaders()])
     async def unlike_video(self, info: Info, video_id: strawberry.ID) -> Video:
         ctx = info.context
         me = _me(ctx)
@@ -203,7 +201,10 @@ class Mutation:
         await write_transaction(unlike)
         return await _fresh_video(ctx, video.id)
 
-    @strawberry.mutation(description="APPROVED for a public account, PENDING for a private one.")
+    @strawberry.mutation(
+        description="APPROVED for a public account, PENDING for a private one.",
+        extensions=[FreshLoaders()],
+    )
     async def follow(self, info: Info, handle: str) -> FollowStatus:
         me = _me(info.context)
         other = await _other_account(info.context, handle)
@@ -232,14 +233,19 @@ class Mutation:
             raise NotFound("No account with that handle.")
         return FollowStatus(status)
 
-    @strawberry.mutation(description="Withdraws a request or ends a follow.")
+    @strawberry.mutation(
+        description="Withdraws a request or ends a follow.", extensions=[FreshLoaders()]
+    )
     async def unfollow(self, info: Info, handle: str) -> FollowStatus:
         me = _me(info.context)
         other = await _other_account(info.context, handle)
         await Follow.filter(follower_id=me, followee_id=other.id).delete()
         return FollowStatus.NONE
 
-    @strawberry.mutation(description="Approves that account's pending request to the viewer.")
+    @strawberry.mutation(
+        description="Approves that account's pending request to the viewer.",
+        extensions=[FreshLoaders()],
+    )
     async def approve_follower(self, info: Info, handle: str) -> FollowStatus:
         me = _me(info.context)
         other = await _other_account(info.context, handle)
@@ -248,14 +254,19 @@ class Mutation:
         ).update(status=FollowState.APPROVED)
         return await _edge_status(other.id, me)
 
-    @strawberry.mutation(description="Rejects a request or removes a follower.")
+    @strawberry.mutation(
+        description="Rejects a request or removes a follower.", extensions=[FreshLoaders()]
+    )
     async def remove_follower(self, info: Info, handle: str) -> FollowStatus:
         me = _me(info.context)
         other = await _other_account(info.context, handle)
         await Follow.filter(follower_id=other.id, followee_id=me).delete()
         return FollowStatus.NONE
 
-    @strawberry.mutation(description="True when it made a new block, false when one existed.")
+    @strawberry.mutation(
+        description="True when it made a new block, false when one existed.",
+        extensions=[FreshLoaders()],
+    )
     async def block(self, info: Info, handle: str) -> bool:
         me = _me(info.context)
         other = await _any_account(info.context, me, handle)
@@ -278,7 +289,10 @@ class Mutation:
 
         return await write_transaction(block)
 
-    @strawberry.mutation(description="True when it removed a block, false when none existed.")
+    @strawberry.mutation(
+        description="True when it removed a block, false when none existed.",
+        extensions=[FreshLoaders()],
+    )
     async def unblock(self, info: Info, handle: str) -> bool:
         me = _me(info.context)
         other = await _any_account(info.context, me, handle)

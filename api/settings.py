@@ -20,6 +20,9 @@ class Settings:
     secret: str
     token_ttl: int
     max_nodes: int = DEFAULT_MAX_NODES
+    # How long this process may trust a session it checked, without asking the database
+    # again: the bound on how long another process still accepts an ended one (README).
+    session_recheck: float = 5.0
 
 
 def sqlite_path(database_url: str) -> str | None:
@@ -90,10 +93,22 @@ def load_settings(env_file: str | None = ".env") -> Settings:
     max_nodes = _positive_int(config("LIKEGRAPH_MAX_NODES", default=str(DEFAULT_MAX_NODES)))
     if max_nodes is None:
         raise SettingsError("LIKEGRAPH_MAX_NODES must be a whole number above 0")
+    try:
+        recheck = float(config("LIKEGRAPH_SESSION_RECHECK", default="5"))
+    except ValueError as exc:
+        raise SettingsError("LIKEGRAPH_SESSION_RECHECK must be a number of seconds") from exc
+    if not 0 <= recheck <= 3600:
+        raise SettingsError("LIKEGRAPH_SESSION_RECHECK must be between 0 and 3600 seconds")
     secret = config("LIKEGRAPH_SECRET", default="") or _load_or_create_secret(database_url)
     if len(secret) < MIN_SECRET_LENGTH:
         raise SettingsError(f"LIKEGRAPH_SECRET must be at least {MIN_SECRET_LENGTH} characters")
-    return Settings(database_url=database_url, secret=secret, token_ttl=ttl, max_nodes=max_nodes)
+    return Settings(
+        database_url=database_url,
+        secret=secret,
+        token_ttl=ttl,
+        max_nodes=max_nodes,
+        session_recheck=recheck,
+    )
 
 
 def _positive_int(text: str) -> int | None:

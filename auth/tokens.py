@@ -1,40 +1,70 @@
 """Signed access tokens, and the `Authorization` header that carries them.
 
 No header is the anonymous viewer; a header that is present but wrong raises
-`InvalidToken`. The two never merge.
+`InvalidToken`. The two never merge. A token that is well signed and unexpired is not
+enough: it must also name a live session (auth/sessions.py).
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import secrets
 import time
+from dataclasses import dataclass
 
 import jwt
 
-from auth.viewer import Viewer
-
 ALGORITHM = "HS256"
 ISSUER = "likegraph"
+# One message for every refused token: forged, expired, logged out or of a deleted
+# account. Telling them apart would help only someone holding a token not theirs.
+INVALID_TOKEN = "The access token is invalid, has expired or was logged out. Log in again."
+BAD_HEADER = "Send the Authorization header as 'Bearer <token>', or no header at all."
 
 
 class InvalidToken(Exception):
-    """A malformed, forged or expired credential."""
+    """A malformed, forged, expired or ended credential."""
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """What a well-signed token claims; its session is still to be checked."""
+
+    account_id: int
+    expires: float
+    digest: str  # the token's SHA-256: how its session is stored and found
+
+
+def token_digest(token: str) -> str:
+    # A plain hash is enough: a token carries 128 random bits (its jti), so it cannot be
+    # found from its hash by trying guesses, as a password could.
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def issue_token(account_id: int, secret: str, ttl_seconds: int, now: float | None = None) -> str:
+    """A token for a new session (auth.sessions.start_session stores it); the random
+    jti makes two tokens issued in the same second distinct."""
     issued = int(time.time() if now is None else now)
-    claims = {"sub": str(account_id), "iss": ISSUER, "iat": issued, "exp": issued + ttl_seconds}
+    claims = {
+        "sub": str(account_id),
+        "iss": ISSUER,
+        "iat": issued,
+        "exp": issued + ttl_seconds,
+        "jti": secrets.token_urlsafe(16),
+    }
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
 # A client sends its token with every request, and checking a signature and its claims
 # costs as much as serving a few dozen fields. A token that passed is remembered (the
 # whole token, with the secret that signed it, so one changed byte is checked afresh);
-# its expiry is checked again on every use. Tokens are never revoked before they expire,
-# so a remembered verdict cannot go stale in any other way.
+# its expiry is checked again on every use. What is remembered is only that the token is
+# genuine, which never changes: whether its session still lives is auth/sessions.py's
+# question, asked on every request.
 @functools.lru_cache(maxsize=4096)
-def _verified(token: str, secret: str) -> tuple[int, float]:
-    """The account id and expiry time of a valid token; InvalidToken (not kept) otherwise."""
+def _verified(token: str, secret: str) -> Credential:
+    """The claims of a genuine token; InvalidToken (not kept) otherwise."""
     try:
         claims = jwt.decode(
             token,
@@ -45,24 +75,25 @@ def _verified(token: str, secret: str) -> tuple[int, float]:
         )
         account_id, expires = int(claims["sub"]), float(claims["exp"])
     except (jwt.PyJWTError, ValueError, TypeError) as exc:
-        raise InvalidToken("invalid or expired token") from exc
+        raise InvalidToken(INVALID_TOKEN) from exc
     if account_id <= 0:
-        raise InvalidToken("invalid or expired token")
-    return account_id, expires
+        raise InvalidToken(INVALID_TOKEN)
+    return Credential(account_id, expires, token_digest(token))
 
 
-def viewer_from_token(token: str, secret: str) -> Viewer:
-    account_id, expires = _verified(token, secret)
+def credential_from_token(token: str, secret: str) -> Credential:
+    credential = _verified(token, secret)
     # PyJWT's own rule: a token is expired once its `exp` is no longer in the future.
-    if expires <= time.time():
-        raise InvalidToken("invalid or expired token")
-    return Viewer.of(account_id)
+    if credential.expires <= time.time():
+        raise InvalidToken(INVALID_TOKEN)
+    return credential
 
 
-def viewer_from_authorization(header: str | None, secret: str) -> Viewer:
+def credential_from_authorization(header: str | None, secret: str) -> Credential | None:
+    """None for no header (the anonymous viewer); InvalidToken for a wrong one."""
     if header is None:
-        return Viewer.anonymous()
+        return None
     scheme, _, token = header.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise InvalidToken("the Authorization header must be 'Bearer <token>'")
-    return viewer_from_token(token.strip(), secret)
+        raise InvalidToken(BAD_HEADER)
+    return credential_from_token(token.strip(), secret)

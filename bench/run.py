@@ -370,6 +370,7 @@ class Server:
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     raise SystemExit(f"server on {data.path.name} did not start") from None
                 time.sleep(0.2)
+        _SERVED.append(data)  # its server has applied the migrations
 
     def cpu_seconds(self) -> float:
         """User + system CPU time the server has used, all its threads and worker processes
@@ -558,6 +559,7 @@ def profiled(
 
 
 def load(spec: dict[str, Any]) -> dict[str, Any]:
+    _store_sessions()
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump({"host": "127.0.0.1", **spec}, handle)
     try:
@@ -577,10 +579,47 @@ def load(spec: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+# A token names a session row (auth/sessions.py): tokens made here are written to the
+# database of every server started, before each load runs (`load` calls _store_sessions).
+_TOKENS: dict[int, str] = {}
+_SERVED: list[Dataset] = []
+_STORED: set[tuple[str, str]] = set()  # (dataset URL, token)
+TOKEN_TTL = 24 * 3600
+
+
 def token(account_id: int) -> str:
     from auth.tokens import issue_token
 
-    return issue_token(account_id, SECRET, 24 * 3600)
+    if account_id not in _TOKENS:
+        _TOKENS[account_id] = issue_token(account_id, SECRET, TOKEN_TTL)
+    return _TOKENS[account_id]
+
+
+def _store_sessions() -> None:
+    for data in _SERVED:
+        missing = [(a, t) for a, t in _TOKENS.items() if (data.url, t) not in _STORED]
+        if missing:
+            asyncio.run(_insert_sessions(data.url, missing))
+            _STORED.update((data.url, t) for _, t in missing)
+
+
+async def _insert_sessions(url: str, tokens: list[tuple[int, str]]) -> None:
+    from api import db
+    from auth.tokens import token_digest
+    from models.sql import Sql
+
+    await db.connect(url)
+    try:
+        expires = datetime.fromtimestamp(time.time() + TOKEN_TTL, UTC)
+        for account_id, text in tokens:
+            sql = Sql()
+            await sql.execute(
+                "INSERT INTO account_session (account_id, token_hash, created_at, expires_at)"
+                f" VALUES ({sql.p(account_id)}, {sql.p(token_digest(text))},"
+                f" {sql.p(datetime.now(UTC))}, {sql.p(expires)})"
+            )
+    finally:
+        await db.close()
 
 
 def body(query: str, **variables: Any) -> str:
@@ -657,9 +696,13 @@ async def _feed_statements(data: Dataset, p: Picks) -> dict[str, int]:
     from api import db
     from api.app import create_app
     from api.settings import Settings
+    from auth.sessions import start_session
 
-    await db.connect(data.url)
+    await db.migrate(data.url)
     app = create_app(Settings(data.url, SECRET, 3600), apply_migrations=False)
+    # A session made in this process is known to it: requests count no session check,
+    # as on a server whose clients send their tokens again within the recheck period.
+    viewer_token = await start_session(p.viewer, SECRET, 3600)
     logger = logging.getLogger("tortoise.db_client")
     logger.setLevel(logging.DEBUG)
     results = {}
@@ -669,7 +712,7 @@ async def _feed_statements(data: Dataset, p: Picks) -> dict[str, int]:
         ) as client:
             for viewer in ("anonymous", "viewer"):
                 headers = (
-                    {} if viewer == "anonymous" else {"Authorization": f"Bearer {token(p.viewer)}"}
+                    {} if viewer == "anonymous" else {"Authorization": f"Bearer {viewer_token}"}
                 )
                 for first in (5, 50):
                     counter = _Counter()

@@ -104,3 +104,21 @@ class Block(Model):
         table = "block"
         unique_together = (("blocker_id", "blocked_id"),)
         indexes = (Index(fields=("blocked_id", "blocker_id"), name="block_blocked_idx"),)
+
+
+class Session(Model):
+    """A logged-in session: an access token names one, and lives only as long as it."""
+
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="sessions", on_delete=fields.CASCADE, db_index=False
+    )
+    account_id: int
+    # SHA-256 of the token (auth/tokens.py): the token itself is never stored.
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    expires_at = fields.DatetimeField()
+
+    class Meta:
+        table = "account_session"
+        indexes = (Index(fields=("account_id", "expires_at"), name="session_account_idx"),)

@@ -135,7 +135,10 @@ async def database_url(
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, secret=SECRET, token_ttl=3600)
+    # The suite runs as one long process: a session checked in one test is trusted until
+    # the process forgets it, so that counting a request's statements never depends on
+    # how long ago its token was last checked. tests/test_sessions.py sets its own.
+    return Settings(database_url=database_url, secret=SECRET, token_ttl=3600, session_recheck=3600)
 
 
 @pytest.fixture

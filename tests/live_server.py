@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 
 from api.ids import Kind, encode_id
-from auth.tokens import issue_token
+from auth.sessions import start_session
 from models import Account, Video
 from tests.conftest import ENGINE, SECRET
 
@@ -187,7 +187,7 @@ class Persona:
 
 async def seed_accounts(prefix: str, count: int, *, private: bool = False) -> list[Persona]:
     """Accounts made directly in the database (argon2 for hundreds of sign-ups would only
-    slow the test), with tokens signed by the secret the server is given."""
+    slow the test), with sessions and tokens signed by the secret the server is given."""
     await Account.bulk_create(
         [
             Account(
@@ -200,7 +200,7 @@ async def seed_accounts(prefix: str, count: int, *, private: bool = False) -> li
         ]
     )
     rows = await Account.filter(handle__startswith=prefix).order_by("id")
-    return [Persona(a.id, a.handle, issue_token(a.id, SECRET, 3600)) for a in rows]
+    return [Persona(a.id, a.handle, await start_session(a.id, SECRET, 3600)) for a in rows]
 
 
 async def seed_video(author: Persona, caption: str = "a video") -> str:

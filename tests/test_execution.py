@@ -16,11 +16,13 @@ from typing import Any, NewType
 
 import pytest
 import strawberry
+from graphql import GraphQLObjectType
 from strawberry.extensions import SchemaExtension
+from strawberry.permission import BasePermission
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from api.execution import PlainDataExecutor, reads_value_only
+from api.execution import PlainDataExecutor, plain_field, reads_value_only
 from api.schema import schema as app_schema
 from tests.test_snapshots import DOCUMENT as PERSONA_DOCUMENT
 from tests.world import PERSONAS, POPULAR, World
@@ -296,3 +298,44 @@ async def test_every_way_out_of_the_shortcut_ends_as_graphql_core_ends_it(
     # Middleware sees the coroutine and the generator themselves, not the strings in them.
     assert answers[3]["data"]["awaitableValue"]["key"] == "awaited"
     assert answers[5]["data"]["generatorList"]["tags"] == ["g", "h"]
+
+
+# A field with no resolver of its own but a permission class: strawberry still marks its
+# resolver `_is_default`, so a shortcut that trusted the mark alone would read the
+# attribute and skip the check.
+
+
+class Denied(BasePermission):
+    message = "Nobody may read this."
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        return False
+
+
+@strawberry.type
+class Guarded:
+    name: str
+    secret: str = strawberry.field(permission_classes=[Denied])
+
+
+@strawberry.type
+class GuardedQuery:
+    @strawberry.field
+    def guarded(self) -> list[Guarded]:
+        return [Guarded(name="open", secret="hidden")]
+
+
+async def test_a_plain_field_with_a_permission_is_left_to_graphql_core() -> None:
+    shortcut = strawberry.Schema(query=GuardedQuery, execution_context_class=PlainDataExecutor)
+    guarded_type = shortcut._schema.type_map["Guarded"]
+    assert isinstance(guarded_type, GraphQLObjectType)
+    # The attribute beside it still takes the shortcut; the guarded one never does.
+    assert plain_field(guarded_type.fields["name"]) is not None
+    assert plain_field(guarded_type.fields["secret"]) is None
+
+    result = await shortcut.execute("{ guarded { name secret } }")
+    assert result.data is None  # `secret` is non-null: the denial nulls the whole list
+    assert [error.message for error in result.errors or []] == ["Nobody may read this."]
+    assert "hidden" not in json.dumps(_answer(result))
+    allowed = await shortcut.execute("{ guarded { name } }")
+    assert allowed.data == {"guarded": [{"name": "open"}]}

@@ -17,6 +17,7 @@ from api.errors import INTERNAL_MESSAGE
 from api.http import GRAPHQL_RESPONSE, MAX_BODY_BYTES, negotiate
 from api.ids import Kind, decode_id
 from api.limits import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS
+from auth.sessions import start_session
 from auth.tokens import issue_token
 from tests.conftest import ENGINE, SECRET, Gql, error_codes
 
@@ -99,7 +100,7 @@ async def test_a_token_accepted_before_is_refused_once_it_expires(
     # auth/tokens.py remembers tokens that passed verification: expiry is still checked.
     now = time.time()
     alice = _account_pk(await gql.sign_up("alice"))
-    header = {"Authorization": f"Bearer {issue_token(alice, SECRET, 60, now=now)}"}
+    header = {"Authorization": f"Bearer {await start_session(alice, SECRET, 60, now=now)}"}
     accepted = await gql.raw(VIEWER, headers=header)
     assert accepted.json() == {"data": {"viewer": {"handle": "alice"}}}
 

@@ -209,7 +209,7 @@ async def build_world(gql: Gql) -> World:
 
 
 # The world's tables in foreign-key order, for saving and restoring its rows.
-TABLES = ("account", "video", "follow", "block", "video_like")
+TABLES = ("account", "account_session", "video", "follow", "block", "video_like")
 
 
 @dataclass(frozen=True)

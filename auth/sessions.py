@@ -1,0 +1,169 @@
+"""Server-side sessions: every access token names a row of `account_session`.
+
+The row holds the token's SHA-256, never the token. A token is accepted when it is
+genuine (auth/tokens.py) and its session row still exists; the row goes with logOut,
+logOutEverywhere, changePassword and (by its foreign key) with the account.
+
+Asking the database on every request would add a statement to every request. Instead
+this process remembers, for a few seconds (`LIKEGRAPH_SESSION_RECHECK`), which sessions
+it found alive, and forgets them the moment it ends them itself. So:
+
+- in this process, an ended session is refused on the very next request, exactly;
+- another process (a second worker) may still accept it for at most the recheck period,
+  after which it asks the database again (README.md, "Sessions").
+
+A check that was under way while a session ended must not put its stale verdict back:
+every ending moves `_epoch` on, and a verdict read under an older epoch is not kept.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from auth.tokens import (
+    INVALID_TOKEN,
+    InvalidToken,
+    credential_from_authorization,
+    issue_token,
+    token_digest,
+)
+from auth.viewer import Viewer
+from models.sql import Sql
+
+# Enough for every session active in a few seconds on one process; the oldest goes first.
+MAX_REMEMBERED = 50_000
+
+
+@dataclass(slots=True)
+class _Alive:
+    account_id: int
+    checked_at: float  # time.monotonic() when the database last said it existed
+
+
+class _Verdicts:
+    """Sessions this process found alive recently, by token digest."""
+
+    def __init__(self) -> None:
+        self.by_digest: dict[str, _Alive] = {}
+        self.by_account: dict[int, set[str]] = {}
+        self.epoch = 0
+
+    def alive(self, digest: str, account_id: int, max_age: float) -> bool:
+        found = self.by_digest.get(digest)
+        return (
+            found is not None
+            and found.account_id == account_id
+            and time.monotonic() - found.checked_at < max_age
+        )
+
+    def keep(self, digest: str, account_id: int, epoch: int) -> None:
+        if epoch != self.epoch:
+            return  # a session ended while this one was being checked: ask again next time
+        self.by_digest.pop(digest, None)  # re-inserted last: the newest
+        self.by_digest[digest] = _Alive(account_id, time.monotonic())
+        self.by_account.setdefault(account_id, set()).add(digest)
+        while len(self.by_digest) > MAX_REMEMBERED:
+            oldest = next(iter(self.by_digest))
+            self._drop(oldest)
+
+    def forget(self, digest: str) -> None:
+        self.epoch += 1
+        self._drop(digest)
+
+    def forget_account(self, account_id: int) -> None:
+        self.epoch += 1
+        for digest in self.by_account.pop(account_id, set()):
+            self.by_digest.pop(digest, None)
+
+    def _drop(self, digest: str) -> None:
+        found = self.by_digest.pop(digest, None)
+        if found is not None:
+            digests = self.by_account.get(found.account_id)
+            if digests is not None:
+                digests.discard(digest)
+                if not digests:
+                    del self.by_account[found.account_id]
+
+
+_verdicts = _Verdicts()
+
+
+async def authenticate(header: str | None, secret: str, *, recheck_seconds: float) -> Viewer:
+    """The viewer an `Authorization` header names: anonymous without one; InvalidToken
+    for a wrong token, an ended session or a deleted account (all a 401)."""
+    credential = credential_from_authorization(header, secret)
+    if credential is None:
+        return Viewer.anonymous()
+    digest, account_id = credential.digest, credential.account_id
+    if not _verdicts.alive(digest, account_id, recheck_seconds):
+        epoch = _verdicts.epoch
+        sql = Sql()
+        rows = await sql.rows(
+            f"SELECT 1 AS alive FROM account_session WHERE token_hash = {sql.p(digest)}"
+            f" AND account_id = {sql.p(account_id)}"
+        )
+        if not rows:
+            raise InvalidToken(INVALID_TOKEN)
+        _verdicts.keep(digest, account_id, epoch)
+    return Viewer.of(account_id, session=digest)
+
+
+async def start_session(
+    account_id: int,
+    secret: str,
+    ttl_seconds: int,
+    *,
+    now: float | None = None,
+) -> str:
+    """A new session of the account, and the token that names it (logIn, signUp)."""
+    issued = time.time() if now is None else now
+    token = issue_token(account_id, secret, ttl_seconds, now=issued)
+    digest = token_digest(token)
+    expires = datetime.fromtimestamp(int(issued) + ttl_seconds, UTC)
+    sql = Sql()
+    # The account's expired sessions go as it makes a new one: the table stays as small
+    # as the sessions that can still be used.
+    await sql.execute(
+        f"DELETE FROM account_session WHERE account_id = {sql.p(account_id)}"
+        f" AND expires_at <= {sql.p(datetime.fromtimestamp(issued, UTC))}"
+    )
+    epoch = _verdicts.epoch
+    sql = Sql()
+    await sql.execute(
+        "INSERT INTO account_session (account_id, token_hash, created_at, expires_at)"
+        f" VALUES ({sql.p(account_id)}, {sql.p(digest)},"
+        f" {sql.p(datetime.fromtimestamp(issued, UTC))}, {sql.p(expires)})"
+    )
+    # Its first request then needs no statement to find it.
+    _verdicts.keep(digest, account_id, epoch)
+    return token
+
+
+async def end_session(digest: str) -> bool:
+    """Ends one session (logOut); True when it was still alive."""
+    sql = Sql()
+    ended, _ = await sql.execute(f"DELETE FROM account_session WHERE token_hash = {sql.p(digest)}")
+    _verdicts.forget(digest)
+    return ended > 0
+
+
+async def end_all_sessions(account_id: int) -> int:
+    """Ends every session of the account (logOutEverywhere, deleteAccount): how many.
+
+    Call it after any transaction that changes the account has committed (deleting the
+    account already deletes its rows): this process then refuses its tokens at once.
+    """
+    sql = Sql()
+    ended, _ = await sql.execute(
+        f"DELETE FROM account_session WHERE account_id = {sql.p(account_id)}"
+    )
+    forget_account(account_id)
+    return ended
+
+
+def forget_account(account_id: int) -> None:
+    """Drops what this process remembers of the account's sessions, for code that has
+    deleted their rows in a transaction of its own (after it commits)."""
+    _verdicts.forget_account(account_id)
