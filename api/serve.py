@@ -67,7 +67,7 @@ def _bind(sock: socket.socket, host: str, port: int) -> None:
     except OSError as exc:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
-            other = port + 1
+            other = port + 1 if port < 65535 else port - 1
             raise ServeError(
                 f"Port {port} is already in use: run `make run PORT={other}`"
                 f" or `likegraph serve --port {other}`."
