@@ -81,6 +81,24 @@ def test_serve_on_a_taken_port_exits_with_one_line_that_names_another_port(
     assert not (tmp_path / "untouched.sqlite3").exists()
 
 
+SUPERVISE = """
+import sys, uvicorn
+from api.serve import Options, Supervisor, listen
+options = Options(port=0, workers=2)
+config = uvicorn.Config("tests.serve_apps:cannot_start", lifespan="on", workers=2)
+sys.exit(Supervisor(config, listen(options)).run())
+"""
+
+
+def test_a_worker_that_cannot_start_stops_the_server_instead_of_restarting() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", SUPERVISE], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 1, done.stderr
+    assert "failed to start: stopping the server." in done.stderr
+    assert "starting another" not in done.stderr
+
+
 def test_make_run_passes_the_port_and_workers_to_serve() -> None:
     done = subprocess.run(
         ["make", "-n", "run", "PORT=8123", "WORKERS=3"],
