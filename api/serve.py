@@ -19,8 +19,10 @@ import errno
 import logging
 import multiprocessing
 import multiprocessing.connection
+import os
 import signal
 import socket
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -141,12 +143,23 @@ def serve(options: Options, sockets: list[socket.socket]) -> int:
 
 def _worker(cfg: uvicorn.Config, sock: socket.socket) -> None:
     cfg.configure_logging()  # a spawned process starts with no logging set up
+    threading.Thread(target=_stop_when_orphaned, daemon=True).start()
     uvicorn.Server(cfg).run(sockets=[sock])
+
+
+def _stop_when_orphaned() -> None:
+    # A supervisor killed outright (SIGKILL, the OOM killer) runs no clean-up: without
+    # this its workers would go on serving the port with no one to replace them, and a
+    # new `serve` would find the port taken. SIGTERM is uvicorn's graceful stop.
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        parent.join()
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 class Supervisor:
     """Starts one worker per socket, replaces a worker that dies, stops them all on
-    SIGINT or SIGTERM.
+    SIGINT, SIGTERM or SIGHUP (and they stop by themselves if it is killed).
 
     A worker that fails its start-up (uvicorn's exit status 3: the app or its lifespan
     failed, e.g. an unreachable database) would fail the same way again: the server
@@ -172,7 +185,7 @@ class Supervisor:
         self.stopping = True
 
     def run(self) -> int:
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, self._stop)
         for slot in range(len(self.sockets)):
             self._start(slot)

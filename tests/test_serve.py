@@ -201,3 +201,34 @@ async def test_two_workers_both_take_connections_and_a_dead_one_is_replaced(
         seen = await served_by(server.port, now, connections=32)
         assert all(seen[pid] > 0 for pid in now), seen
         assert server.process.poll() is None
+
+
+def running(pid: int) -> bool:
+    """Not exited: a worker whose parent died is reaped by whoever adopts it, or not."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+async def test_workers_stop_when_their_supervisor_is_killed(
+    database_url: str, tmp_path: Path
+) -> None:
+    async with live_server(database_url, tmp_path, workers=2) as server:
+        assert server.process is not None
+        workers = workers_of(server.process.pid, server.port)
+        assert len(workers) == 2
+        os.kill(server.process.pid, signal.SIGKILL)  # the supervisor alone, no clean-up
+        server.process.wait(timeout=30)
+        try:
+            for _ in range(300):
+                if not any(running(pid) for pid in workers):
+                    break
+                await asyncio.sleep(0.1)
+            assert not any(running(pid) for pid in workers)
+        finally:
+            for pid in filter(running, workers):  # leave no orphan behind a failure
+                os.kill(pid, signal.SIGKILL)
+        # Nothing serves the port any more: a new server could take it.
+        listen(Options(port=server.port))[0].close()
