@@ -36,10 +36,14 @@ tests/audit/node_modules/.package-lock.json: tests/audit/package.json tests/audi
 	@command -v npm >/dev/null 2>&1 || { echo "npm is required by the test suite" >&2; exit 1; }
 	cd tests/audit && npm ci --no-audit --no-fund --loglevel=error
 
+# `make run PORT=8001 WORKERS=2` serves on another port, with more worker processes.
+PORT ?= 8000
+WORKERS ?= 1
+
 run: $(STAMP) graphiql
 	$(BIN)/likegraph migrate
 	$(BIN)/likegraph demo --if-empty
-	$(BIN)/likegraph serve
+	$(BIN)/likegraph serve --port $(PORT) --workers $(WORKERS)
 
 test-sqlite: $(STAMP) node-deps
 	LIKEGRAPH_TEST_ENGINE=sqlite $(BIN)/pytest -q

@@ -12,13 +12,28 @@ from api.settings import SettingsError, load_settings
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from api.serve import serve
+    from api.serve import Options, ServeError, listen, serve
 
     settings = load_settings()
+    options = Options(
+        host=args.host, port=args.port, workers=args.workers, access_log=args.access_log
+    )
+    try:
+        # The port first: a second server fails at once, before it touches the database.
+        sockets = listen(options)
+    except ServeError as exc:
+        print(exc, file=sys.stderr)
+        return 1
     # Apply migrations once, before any worker starts, so workers never race on them.
     asyncio.run(_migrate_only(settings.database_url))
-    serve(args.host, args.port, args.workers)
-    return 0
+    return serve(options, sockets)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 async def _migrate_only(database_url: str) -> None:
@@ -85,7 +100,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="apply pending migrations and serve the API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="worker processes, each on its own SO_REUSEPORT socket (default 1)",
+    )
+    serve.add_argument(
+        "--access-log", action="store_true", help="log every request (off by default: it is slow)"
+    )
     serve.set_defaults(run=_serve)
 
     migrate = commands.add_parser("migrate", help="apply pending migrations and exit")

@@ -27,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -345,15 +346,25 @@ def free_port() -> int:
 class Server:
     """`likegraph serve` on loopback, on one dataset."""
 
-    def __init__(self, data: Dataset, workers: int = 1, code: Path = ROOT) -> None:
-        """`code`: the tree whose `api` package serves (bench/timing.py --compare)."""
+    def __init__(
+        self,
+        data: Dataset,
+        workers: int = 1,
+        command: list[str] | None = None,
+        code: Path = ROOT,
+    ) -> None:
+        """`command`, given, runs instead of `serve`, with `{port}` in it replaced; `code`:
+        the tree whose `api` package serves (bench/timing.py --compare)."""
         self.data = data
         self.port = free_port()
         self.log_file = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
         env = {**os.environ, "DATABASE_URL": data.url, "LIKEGRAPH_SECRET": SECRET}
-        command = [PYTHON, "-m", "api", "serve", "--port", str(self.port)]
-        if workers > 1:
-            command += ["--workers", str(workers)]
+        if command is not None:
+            command = [part.replace("{port}", str(self.port)) for part in command]
+        else:
+            command = [PYTHON, "-m", "api", "serve", "--port", str(self.port)]
+            if workers > 1:
+                command += ["--workers", str(workers)]
         self.process = subprocess.Popen(
             command,
             env=env,
@@ -773,13 +784,90 @@ POSTGRAPHILE_RPS = {"hidden20": 1000.0, "hidden95": 720.0, "hidden999": 2 / 0.26
 POSTGRAPHILE_999_MS = 267.0
 
 
+def _worker_pids(servers: list[Server]) -> list[int]:
+    """The processes that serve requests: each server itself, or the workers under a
+    `serve --workers N` supervisor (not multiprocessing's resource tracker)."""
+    pids = []
+    for server in servers:
+        tree = _process_tree(server.process.pid)
+        if len(tree) == 1:
+            pids += tree
+            continue
+        for pid in tree[1:]:
+            try:
+                command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"resource_tracker" not in command:
+                pids.append(pid)
+    return pids
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    inodes = set()
+    try:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[len("socket:[") : -1])
+    except OSError:  # gone meanwhile
+        pass
+    return inodes
+
+
+def connections_per_worker(servers: list[Server]) -> list[int]:
+    """How many of the client's connections each worker holds right now (the process
+    that accepted a connection owns its socket), most first."""
+    ports = {s.port for s in servers}
+    established = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "01" and int(fields[1].rsplit(":", 1)[1], 16) in ports:
+                established.add(fields[9])
+    counts = [len(_socket_inodes(pid) & established) for pid in _worker_pids(servers)]
+    return sorted(counts, reverse=True)
+
+
+def _worker_pids(servers: list[Server]) -> list[int]:
+    """The processes that serve requests: each server itself, or the workers under a
+    `serve --workers N` supervisor (not multiprocessing's resource tracker)."""
+    pids = []
+    for server in servers:
+        tree = _process_tree(server.process.pid)
+        if len(tree) == 1:
+            pids += tree
+            continue
+        for pid in tree[1:]:
+            try:
+                command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"resource_tracker" not in command:
+                pids.append(pid)
+    return pids
+
+
 def pg_measured(servers: list[Server], spec: dict[str, Any]) -> dict[str, Any]:
     """A load phase on a set of servers, with where the machine's CPU went per request:
-    the servers, PostgreSQL, the load generator, and the rest (other users' work)."""
+    the servers, PostgreSQL, the load generator, and the rest (other users' work); and
+    how the client's connections were spread over the workers (sampled in the warm-up,
+    once every connection is open), which decides whether N workers use N cores."""
     load_avg = os.getloadavg()[0]
+    spread_seen: list[list[int]] = []
+    sampler = threading.Timer(
+        min(2.0, spec.get("warmup", 0) * 0.8),
+        lambda: spread_seen.append(connections_per_worker(servers)),
+    )
     server_before = sum(s.cpu_seconds() for s in servers)
     pg_before, busy_before = postgres_cpu_seconds(), machine_busy_seconds()
+    sampler.start()
     result = load(spec)
+    sampler.join()
+    result["connections_per_worker"] = spread_seen[0] if spread_seen else []
     server_spent = sum(s.cpu_seconds() for s in servers) - server_before
     pg_spent = postgres_cpu_seconds() - pg_before
     busy = machine_busy_seconds() - busy_before
@@ -898,10 +986,9 @@ def pages_main(args: argparse.Namespace) -> None:
     finally:
         for server in servers.values():
             server.stop()
-    # `serve --workers N` (one port, N uvicorn workers), and for N > 1 also N separate
-    # one-worker `serve` processes with the connections split over their ports: uvicorn's
-    # multi-worker listener leaves Nagle's algorithm on (bench/README.md), which the
-    # second set avoids, so it shows what N processes can do.
+    # `serve --workers N` (one port, N uvicorn workers, each on its own SO_REUSEPORT
+    # socket), and for N > 1 also N separate one-worker `serve` processes with the
+    # connections split over their ports: what N processes can do, to compare with.
     modes = []
     for workers in worker_counts:
         modes.append((f"serve --workers {workers}", workers, 1))
@@ -967,6 +1054,7 @@ def pg_report(f: dict[str, Any]) -> None:
                 f" {r['server_cpu_ms_per_request']:.2f} / {r['postgres_cpu_ms_per_request']:.2f}"
                 f" / {r['client_cpu_ms_per_request']:.2f} / {r['other_cpu_ms_per_request']:.2f}"
                 f"  ({r['busy_cores']:.2f} cores busy, load {r['load_average_before']:.1f})"
+                + _shares(r)
             )
     lines += [
         f"py-spy, 1 worker, {name} page: "
@@ -1006,6 +1094,13 @@ def pg_report(f: dict[str, Any]) -> None:
         for t in f["targets"]
     ]
     pg_write(f, lines)
+
+
+def _shares(r: dict[str, Any]) -> str:
+    spread = r.get("connections_per_worker", [])
+    if len(spread) < 2:
+        return ""
+    return "  connections per worker " + "/".join(str(n) for n in spread)
 
 
 def pg_write(f: dict[str, Any], lines: list[str]) -> None:
