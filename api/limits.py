@@ -4,11 +4,13 @@ Each measure walks every fragment definition once and remembers the result, so i
 grows with the length of the document whatever its fragments: 30 chained fragments that
 each spread the next one twice are 2^30 paths, but 31 walks here. strawberry's
 QueryDepthLimiter and MaxAliasesLimiter walk every path instead, which is why they are
-not used.
+not used. Only an operation whose expanded size is within MAX_SELECTIONS is walked path
+by path, to find the fields that graphql-core would compare pairwise.
 
-`DocumentLimits` (depth, aliases, repeated fields) needs only the document, so its verdict
-is cached with the rest of validation. The node count needs the variables (`first` may be
-one), so `node_count` runs for every request, after validation.
+`DocumentLimits` (depth, aliases, size, repeated fields) needs only the document, so its
+verdict is cached with the rest of validation. The node count needs the variables
+(`first` may be one), so `NodeCounts` answers every request, after validation, from
+counts kept by query text and by the values of the variables that `first` uses.
 """
 
 from __future__ import annotations
