@@ -16,24 +16,36 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from api.audience import AGE_BANDS, BUCKETS, OLDEST_BAND, UNKNOWN
+from api.audience import AGE_BANDS, BUCKETS, OLDEST_BAND, UNKNOWN, Dimension
 from api.db import conn as default_conn
 from api.db import write_transaction
 from api.noise import noised
+from api.rows import to_datetime
 from models.sql import Sql, is_postgres
 
 TOTAL = "TOTAL"  # the dimension of a day's total likes, in one bucket
 ALL = "ALL"
-# Every released count of one video's day, in a fixed order: the total, then each bucket.
-SLOTS: tuple[tuple[str, str], ...] = (
+# Dimensions of a few buckets get noise on every bucket, zeros included. REGION and
+# LANGUAGE have about 250 and 185 buckets, nearly all empty on any day: noising each would
+# cost a dozen milliseconds per video and day (OpenDP's exact sampler takes ~30 us a
+# draw), so only their non-empty buckets are noised and the rest withheld. That is the
+# thresholded sparse histogram: (epsilon, delta)-DP, delta the chance that noise lifts
+# one like's new bucket to the threshold (docs/insights.md).
+SPARSE = frozenset({Dimension.REGION.value, Dimension.LANGUAGE.value})
+DENSE_SLOTS: tuple[tuple[str, str], ...] = (
     (TOTAL, ALL),
-    *((dim.value, bucket) for dim, buckets in BUCKETS.items() for bucket in buckets),
+    *(
+        (dim.value, bucket)
+        for dim, buckets in BUCKETS.items()
+        if dim.value not in SPARSE
+        for bucket in buckets
+    ),
 )
 # How many released counts one like moves (by one each): its day's total and one bucket
 # per dimension. The privacy loss of a like is this many times epsilon.
 COUNTS_PER_LIKE = 1 + len(BUCKETS)
-# Days of the releases written in one transaction by the CLI, bounding its memory.
-RELEASE_CHUNK_DAYS = 64
+# Videos released together by `likegraph insights release`, bounding its memory.
+RELEASE_CHUNK_VIDEOS = 200
 
 
 def today() -> date:
@@ -177,16 +189,12 @@ async def ensure_released(
         return 0
     days = [day for _, day in missing]
     counts = await true_counts(client, sorted({v for v, _ in missing}), min(days), max(days))
-    flat = [counts.get(key, {}).get(slot, 0) for key in missing for slot in SLOTS]
-    released = noised(flat, epsilon)
-    figures: dict[tuple[int, date], list[tuple[str, str, int]]] = {}
-    for index, key in enumerate(missing):
-        row = released[index * len(SLOTS) : (index + 1) * len(SLOTS)]
-        figures[key] = [
-            (dim, bucket, value)
-            for (dim, bucket), value in zip(SLOTS, row, strict=True)
-            if value >= min_count  # withheld figures are not stored: post-processing
-        ]
+    slots = [(key, slot) for key in missing for slot in _slots(counts.get(key, {}))]
+    released = noised([counts.get(key, {}).get(slot, 0) for key, slot in slots], epsilon)
+    figures: dict[tuple[int, date], list[tuple[str, str, int]]] = {key: [] for key in missing}
+    for (key, (dim, bucket)), value in zip(slots, released, strict=True):
+        if value >= min_count:  # withheld figures are not stored: post-processing
+            figures[key].append((dim, bucket, value))
 
     async def store(conn: BaseDBAsyncClient) -> int:
         won = await _claim(conn, missing)
@@ -195,6 +203,16 @@ async def ensure_released(
         return len(won)
 
     return await write_transaction(store)
+
+
+def _slots(counts: dict[tuple[str, str], int]) -> list[tuple[str, str]]:
+    """The counts of one video's day that get noise: none for a day without likes (all
+    withheld), else every bucket of the small dimensions and the non-empty buckets of
+    REGION and LANGUAGE."""
+    if not counts:
+        return []
+    sparse = sorted(slot for slot, n in counts.items() if slot[0] in SPARSE and n > 0)
+    return [*DENSE_SLOTS, *sparse]
 
 
 async def _claim(
@@ -249,3 +267,23 @@ async def released_sums(
         f" GROUP BY {key}"
     )
     return {(_day(r["k"]) if by_day else str(r["k"])): int(r["n"]) for r in rows}
+
+
+async def release_all(
+    days: int, epsilon: float, min_count: int, progress: Callable[[int, int, int], None]
+) -> tuple[int, int]:
+    """`likegraph insights release`: every closed day of the last `days` of every video,
+    in chunks of videos; `progress(videos_done, videos, days_released)` after each chunk.
+    Returns (videos, video-days released by this run)."""
+    window = Window.ending_yesterday(days)
+    sql = Sql(default_conn())
+    rows = await sql.rows("SELECT id, created_at FROM video ORDER BY id")
+    videos = [
+        VideoDays(int(r["id"]), to_datetime(r["created_at"]).astimezone(UTC).date()) for r in rows
+    ]
+    released = 0
+    for start in range(0, len(videos), RELEASE_CHUNK_VIDEOS):
+        chunk = videos[start : start + RELEASE_CHUNK_VIDEOS]
+        released += await ensure_released(chunk, window.first, window.last, epsilon, min_count)
+        progress(start + len(chunk), len(videos), released)
+    return len(videos), released
