@@ -154,4 +154,5 @@ class InsightsFigure(Model):
 
     class Meta:
         table = "insights_figure"
-        unique_together = (("video_id", "day", "dimension", "bucket"),)
+        # (video, dimension, day) first: a read is one range of this index.
+        unique_together = (("video_id", "dimension", "day", "bucket"),)

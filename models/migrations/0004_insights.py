@@ -61,7 +61,7 @@ class Migration(migrations.Migration):
             options={
                 "table": "insights_figure",
                 "app": "models",
-                "unique_together": (("video_id", "day", "dimension", "bucket"),),
+                "unique_together": (("video_id", "dimension", "day", "bucket"),),
                 "pk_attr": "id",
             },
             bases=["Model"],
