@@ -83,6 +83,15 @@ def _day_param(sql: Sql, day: date) -> str:
     return sql.p(day if is_postgres(sql.client) else day.isoformat())
 
 
+def _midnight(sql: Sql, day: date) -> str:
+    """The start of a UTC day as a bound on a stored timestamp: a timestamptz on
+    PostgreSQL; on SQLite the day's ISO text, which sorts before every stored stamp of
+    that day ('2026-12-01' < '2026-12-01 00:00:00...') and after those of the day before."""
+    if is_postgres(sql.client):
+        return sql.p(datetime.combine(day, datetime.min.time(), tzinfo=UTC))
+    return sql.p(day.isoformat())
+
+
 def _day_expr(client: BaseDBAsyncClient, column: str) -> str:
     """The UTC day of a stored timestamp, as 'YYYY-MM-DD' text on both engines."""
     if is_postgres(client):
@@ -124,7 +133,9 @@ async def true_counts(
         " LEFT JOIN follow f ON f.follower_id = l.account_id AND f.followee_id = v.author_id"
         " AND f.status = 'APPROVED'"
         f" WHERE l.video_id IN ({sql.ps(video_ids)})"
-        f" AND {day} BETWEEN {sql.p(first.isoformat())} AND {sql.p(last.isoformat())}"
+        # A range of liked_at, so the index (video_id, liked_at) holds just those days.
+        f" AND l.liked_at >= {_midnight(sql, first)}"
+        f" AND l.liked_at < {_midnight(sql, last + timedelta(days=1))}"
     )
     groupings = [
         f"SELECT video_id, day, '{TOTAL}' AS dim, '{ALL}' AS bucket, COUNT(*) AS n"
@@ -136,7 +147,7 @@ async def true_counts(
             f"SELECT video_id, day, '{dim.value}', {column}, COUNT(*)"
             f" FROM likes GROUP BY video_id, day, {column}"
         )
-    rows = await sql.rows(f"WITH likes AS ({likes}) " + " UNION ALL ".join(groupings))
+    rows = await sql.rows(f"WITH likes AS MATERIALIZED ({likes}) " + " UNION ALL ".join(groupings))
     counts: dict[tuple[int, date], dict[tuple[str, str], int]] = {}
     for row in rows:
         key = (int(row["video_id"]), _day(row["day"]))

@@ -2,6 +2,7 @@ from tortoise import migrations
 from tortoise.migrations import operations as ops
 from tortoise.fields.base import OnDelete
 from tortoise import fields
+from tortoise.indexes import Index
 
 
 class Migration(migrations.Migration):
@@ -10,6 +11,10 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
+        ops.AddIndex(
+            model_name="Like",
+            index=Index(fields=["video_id", "liked_at"], name="like_video_liked_at_idx"),
+        ),
         ops.CreateModel(
             name="AudienceProfile",
             fields=[
