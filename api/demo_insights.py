@@ -4,7 +4,8 @@ Insights cover closed UTC days only, and a like made through `likeVideo` is date
 so this part of the demo writes rows the way `likegraph generate` does: accounts with
 one shared password hash, their audience profiles, and like rows dated on past days
 with the video's `like_count` raised in the same transaction. Everything is made only
-when missing. The video itself is made through `createVideo`, then dated a week back.
+when missing. The video itself is made through `createVideo`, then dated a week back
+(once: a later run leaves its date and likes as they are).
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ async def seed_insights_audience(video_id: int, password: str) -> tuple[int, int
     """Fans and their backdated likes of `video_id`; returns (fans, likes) made now."""
     today = datetime.now(UTC).date()
     posted = datetime.combine(today - timedelta(days=POSTED_DAYS_AGO), time(9), tzinfo=UTC)
-    await Video.filter(id=video_id).update(created_at=posted)
     fan_rows = await Account.filter(handle__startswith="fan").values("handle")
     existing = {str(row["handle"]) for row in fan_rows}
     missing = [i for i in range(1, FANS + 1) if fan_handle(i) not in existing]
@@ -66,6 +66,8 @@ async def seed_insights_audience(video_id: int, password: str) -> tuple[int, int
     liked = {
         int(row["account_id"]) for row in await Like.filter(video_id=video_id).values("account_id")
     }
+    if not liked:  # dated back once, with its first likes; a later run leaves it be
+        await Video.filter(id=video_id).update(created_at=posted)
     rows: list[dict[str, Any]] = []
     for i in range(1, FANS + 1):
         fan = by_handle[fan_handle(i)]
