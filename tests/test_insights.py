@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from api.audience import BUCKETS, Dimension
-from api.insights import ensure_released, last_closed_day
+from api.insights import ensure_released, last_closed_day, release_all
 from api.insights_types import videos_of
 from models import Account, AudienceProfile, InsightsFigure, InsightsRelease, Like, Video
 from tests.conftest import Gql, error_codes
@@ -321,3 +321,15 @@ async def test_account_insights_sum_the_videos_releases(world: World, gql: Gql) 
     mine = (await world(ACCOUNT_INSIGHTS, {"days": 1}, as_="alice"))["data"]["account"]
     total = one["likesByDay"][0]["count"] + two["likesByDay"][0]["count"]
     assert mine["insights"]["likesByDay"][0]["count"] == total
+
+
+async def test_the_release_command_releases_each_closed_day_once(world: World) -> None:
+    video = await _backdate_video(POPULAR, days_ago=5)  # the other videos were posted today
+    await _likes(video, await _fans(12), _noon(last_closed_day()))
+    seen: list[tuple[int, int, int]] = []
+    videos, released = await release_all(30, 1.0, MIN_COUNT, lambda *step: seen.append(step))
+    assert (videos, released) == (3, 5)  # POPULAR's five closed days since it was posted
+    assert seen[-1] == (3, 3, 5)
+    assert await InsightsRelease.filter(day=_today()).count() == 0
+    again = await release_all(30, 1.0, MIN_COUNT, lambda *step: None)
+    assert again == (3, 0)
