@@ -84,6 +84,12 @@ def _check(args: argparse.Namespace) -> int:
     return main(load_settings().database_url, repair=args.repair)
 
 
+def _insights_release(args: argparse.Namespace) -> int:
+    from api.insights_cli import release
+
+    return release(load_settings(), args.days)
+
+
 def _export_schema(_: argparse.Namespace) -> int:
     from api.schema import sdl
 
@@ -156,6 +162,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="fix every drift in one transaction, report what was fixed, and exit 0",
     )
     check.set_defaults(run=_check)
+
+    insights = commands.add_parser("insights", help="creator insights (docs/insights.md)")
+    insights_commands = insights.add_subparsers(dest="insights_command", required=True)
+    release = insights_commands.add_parser(
+        "release",
+        help="release every closed day not yet released (reads release the rest lazily)",
+        description="Computes, noises and stores once the daily figures of every video for"
+        " each closed UTC day of the last DAYS days that no read or earlier run released."
+        " Safe to run beside a serving process: a day is released once whoever wins.",
+    )
+    release.add_argument("--days", type=int, default=365, metavar="DAYS", help="(default 365)")
+    release.set_defaults(run=_insights_release)
 
     export = commands.add_parser("export-schema", help="print the GraphQL SDL")
     export.set_defaults(run=_export_schema)

@@ -20,6 +20,7 @@ from typing import Any, TextIO
 from api import db
 from api.context import Context
 from api.cursors import CursorCodec
+from api.demo_insights import INSIGHTS_VIDEO, seed_insights_audience
 from api.ids import Kind, configure, decode_id, encode_id
 from api.schema import schema
 from api.settings import Settings
@@ -83,6 +84,7 @@ VIDEOS: tuple[tuple[str, str], ...] = (
     ("alice", "Cooking with leftovers"),
     ("erin", "First try at latte art"),
     ("bob", "My cat versus the vacuum cleaner"),
+    INSIGHTS_VIDEO,  # liked on past days by the fans of api/demo_insights.py
     POPULAR,  # made last, so it heads alice's videos (newest first)
 )
 # (follower, followee): a follow of a private account stays PENDING unless approved below.
@@ -199,7 +201,10 @@ async def _video_id(author_id: int, caption: str) -> int | None:
 async def seed_demo(settings: Settings) -> DemoWorld:
     """Makes whatever part of the demo world is missing; Tortoise must be initialised."""
     api = _Api(settings)
-    created = dict.fromkeys(("accounts", "videos", "follows", "approvals", "likes", "blocks"), 0)
+    created = dict.fromkeys(
+        ("accounts", "videos", "follows", "approvals", "likes", "blocks", "fans", "past likes"),
+        0,
+    )
     ids: dict[str, int] = {}
     for persona in CAST:
         ids[persona.handle], new = await _ensure_account(api, persona)
@@ -254,6 +259,10 @@ async def seed_demo(settings: Settings) -> DemoWorld:
                 as_=ids[blocker],
             )
             created["blocks"] += 1
+
+    fans, past_likes = await seed_insights_audience(videos[INSIGHTS_VIDEO], PASSWORD)
+    created["fans"] += fans
+    created["past likes"] += past_likes
 
     return DemoWorld(
         account_ids=ids,
@@ -315,6 +324,9 @@ async def describe(settings: Settings, world: DemoWorld) -> str:
         "Try, as no one, as alice and as bob:",
         f'  {{ video(id: "{world.popular_video_id}") {{ caption likeCount'
         " likers { edges { node { handle isPrivate } } } } }",
+        "And as alice, her insights (released past days, noised; anyone else: FORBIDDEN):",
+        "  { viewer { insights { likesByDay(days: 7) { day count withheld }"
+        " audience(dimension: REGION, days: 7) { key count withheld } } } }",
     ]
     return "\n".join(lines)
 

@@ -46,6 +46,11 @@ PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 
 
+def _permission_code(error: GraphQLError) -> str | None:
+    code = (error.extensions or {}).get("code")
+    return code if code == Forbidden.code else None
+
+
 def login_required() -> Unauthenticated:
     return Unauthenticated("You must be logged in.")
 
@@ -68,6 +73,10 @@ class ErrorCodes(SchemaExtension):
         original = error.original_error
         if isinstance(original, AppError):
             return self._with_code(error, original.message, original.code)
+        if isinstance(original, GraphQLError) and _permission_code(original) is not None:
+            # A field's permission class (strawberry raises its own GraphQLError, carrying
+            # the code the class declares in error_extensions).
+            return self._with_code(error, original.message, _permission_code(original) or "")
         if isinstance(error, GraphQLSyntaxError):
             return self._with_code(error, error.message, PARSE_FAILED)
         if original is None and not self._executing:

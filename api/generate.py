@@ -40,10 +40,27 @@ PENDING_SHARE = 0.3
 # The likes per video fall as 1 / rank**ZIPF_EXPONENT below the hottest video.
 ZIPF_EXPONENT = 1.0
 BATCH_ROWS = 50_000
-# The generated history: accounts, then videos, then follows and likes, one second apart,
-# all in the past so that likes made later through the API come after them in id order.
-EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
-TABLES = ("account", "video", "follow", "video_like", "block")
+# The generated history spans the HISTORY_DAYS closed UTC days before today: accounts,
+# then videos, then follows one second apart; the likes spread evenly over the rest, like
+# id after like id, so every like is in a closed day, and likes made later through the API
+# come after them in id order. Likes are drawn video after video, so each video's likes
+# fill a stretch of days after it was posted, as long as its share of all likes.
+HISTORY_DAYS = 120
+SECONDS_PER_DAY = 86_400
+TABLES = ("account", "video", "follow", "video_like", "block", "audience_profile")
+# Audience profiles (CONTRACT section 7): the share of accounts that declare each field,
+# a dozen regions and languages drawn with skewed weights, birth years 1950 to 2012.
+DECLARED_SHARE = 0.8
+REGIONS = ("US", "BR", "IN", "ID", "MX", "JP", "DE", "FR", "GB", "NG", "PH", "KR")
+LANGUAGES = ("en", "es", "pt", "hi", "id", "ja", "de", "fr", "ar", "ko", "tl", "yo")
+BIRTH_YEARS = (1950, 2012)
+
+
+def history_start() -> datetime:
+    """Midnight UTC, HISTORY_DAYS ago: the same for every run of one day (seeded runs
+    match), and nothing generated falls on today, the day still open."""
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return today - timedelta(days=HISTORY_DAYS)
 
 
 class GenerateError(Exception):
@@ -196,6 +213,7 @@ def tables(world: World, follows: FollowCounter) -> list[Table]:
     # Each table draws from its own generator, so the rows do not depend on batch sizes.
     follow_rng = random.Random(world.seed * 31 + 1)
     like_rng = random.Random(world.seed * 31 + 2)
+    profile_rng = random.Random(world.seed * 31 + 3)
     max_out = min(round(2 * opts.follows_per_account), n_accounts - 1)
 
     def accounts(stamp: Stamp) -> Iterator[tuple[Any, ...]]:
@@ -239,14 +257,29 @@ def tables(world: World, follows: FollowCounter) -> list[Table]:
                 )
         follows.total = edge
 
+    likes_from = activity_from + 1
+    likes_span = max(HISTORY_DAYS * SECONDS_PER_DAY - likes_from - 1, 1)
+
     def likes(stamp: Stamp) -> Iterator[tuple[Any, ...]]:
         # One video after another; like ids, and liked_at with them, only ever grow.
         like_id = 0
         private, rng = world.private, like_rng
+        per_like = likes_span / max(opts.likes, 1)
         for v in range(1, n_videos + 1):
             for account in rng.sample(range(1, n_accounts + 1), world.video_likes[v]):
                 like_id += 1
-                yield (like_id, account, v, stamp(activity_from + like_id), not private[account])
+                at = likes_from + int(like_id * per_like)
+                yield (like_id, account, v, stamp(at), not private[account])
+
+    def profiles(stamp: Stamp) -> Iterator[tuple[Any, ...]]:
+        rng = profile_rng
+        low, high = BIRTH_YEARS
+        for i in range(1, n_accounts + 1):
+            declared = [rng.random() < DECLARED_SHARE for _ in range(3)]
+            year = round(rng.triangular(low, high, 1997)) if declared[0] else None
+            region = rng.choices(REGIONS, cum_weights=_ZIPF_12)[0] if declared[1] else None
+            language = rng.choices(LANGUAGES, cum_weights=_ZIPF_12)[0] if declared[2] else None
+            yield (i, i, year, region, language)
 
     expected_follows = n_accounts * max_out // 2
     return [
@@ -271,7 +304,16 @@ def tables(world: World, follows: FollowCounter) -> list[Table]:
             opts.likes,
             likes,
         ),
+        Table(
+            "audience_profile",
+            ("id", "account_id", "birth_year", "region", "language"),
+            n_accounts,
+            profiles,
+        ),
     ]
+
+
+_ZIPF_12 = list(itertools.accumulate(1.0 / k for k in range(1, 13)))
 
 
 def batches(rows: Iterable[tuple[Any, ...]], size: int) -> Iterator[list[tuple[Any, ...]]]:
@@ -313,17 +355,24 @@ class Progress:
         self._write(f"generate: {text}  [{time.monotonic() - self.started:5.1f}s]", True)
 
 
-def _sqlite_stamp(seconds: int) -> str:
-    # The text Tortoise writes for a DatetimeField on SQLite, microseconds always shown.
-    return (EPOCH + timedelta(seconds=seconds)).isoformat(" ", "microseconds")
+def _sqlite_stamp(start: datetime) -> Stamp:
+    def stamp(seconds: int) -> str:
+        # The text Tortoise writes for a DatetimeField on SQLite, microseconds always shown.
+        return (start + timedelta(seconds=seconds)).isoformat(" ", "microseconds")
+
+    return stamp
 
 
-def _pg_stamp(seconds: int) -> datetime:
-    return EPOCH + timedelta(seconds=seconds)
+def _pg_stamp(start: datetime) -> Stamp:
+    def stamp(seconds: int) -> datetime:
+        return start + timedelta(seconds=seconds)
+
+    return stamp
 
 
 def _sqlite_fill(path: str, world: World, progress: Progress) -> FollowCounter:
     follows = FollowCounter()
+    start = history_start()
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         counts = [conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in TABLES]
@@ -353,7 +402,7 @@ def _sqlite_fill(path: str, world: World, progress: Progress) -> FollowCounter:
                 f" VALUES ({', '.join('?' for _ in table.columns)})"
             )
             conn.execute("BEGIN")
-            for batch in batches(table.rows(_sqlite_stamp), BATCH_ROWS):
+            for batch in batches(table.rows(_sqlite_stamp(start)), BATCH_ROWS):
                 conn.executemany(insert, batch)
                 done += len(batch)
                 progress.step(table.name, done, max(table.total, done), started, False)
@@ -407,6 +456,7 @@ async def _pg_fill(url: str, world: World, progress: Progress) -> FollowCounter:
     import asyncpg  # type: ignore[import-untyped]
 
     follows = FollowCounter()
+    start = history_start()
     dsn = url.split("?", 1)[0].replace("asyncpg://", "postgresql://", 1)
     conn = await asyncpg.connect(dsn)
     try:
@@ -421,7 +471,7 @@ async def _pg_fill(url: str, world: World, progress: Progress) -> FollowCounter:
             for table in tables(world, follows):
                 started = time.monotonic()
                 done = 0
-                for batch in batches(table.rows(_pg_stamp), BATCH_ROWS):
+                for batch in batches(table.rows(_pg_stamp(start)), BATCH_ROWS):
                     await conn.copy_records_to_table(
                         table.name, records=batch, columns=list(table.columns)
                     )

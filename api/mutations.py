@@ -10,6 +10,7 @@ from api.context import Context, Info
 from api.db import write_transaction
 from api.errors import BadUserInput, Conflict, NotFound, Unauthenticated, login_required
 from api.fresh_loaders import FreshLoaders
+from api.insights_mutations import InsightsMutations
 from api.lookups import require_visible_account, require_visible_video, visible_video
 from api.rows import AccountRow, VideoRow
 from api.session_mutations import SessionMutations, payload
@@ -73,7 +74,7 @@ async def _edge_status(follower_id: int, followee_id: int) -> FollowStatus:
 
 
 @strawberry.type
-class Mutation(SessionMutations):
+class Mutation(SessionMutations, InsightsMutations):
     @strawberry.mutation(extensions=[FreshLoaders()])
     async def sign_up(
         self,

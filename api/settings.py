@@ -23,6 +23,10 @@ class Settings:
     # How long this process may trust a session it checked, without asking the database
     # again: the bound on how long another process still accepts an ended one (README).
     session_recheck: float = 5.0
+    # Creator insights (docs/insights.md): the privacy loss of each released count, and the
+    # smallest released figure shown (smaller ones are withheld).
+    insights_epsilon: float = 1.0
+    insights_min_count: int = 10
 
 
 def sqlite_path(database_url: str) -> str | None:
@@ -102,12 +106,15 @@ def load_settings(env_file: str | None = ".env") -> Settings:
     secret = config("LIKEGRAPH_SECRET", default="") or _load_or_create_secret(database_url)
     if len(secret) < MIN_SECRET_LENGTH:
         raise SettingsError(f"LIKEGRAPH_SECRET must be at least {MIN_SECRET_LENGTH} characters")
+    epsilon, min_count = _insights_settings(config)
     return Settings(
         database_url=database_url,
         secret=secret,
         token_ttl=ttl,
         max_nodes=max_nodes,
         session_recheck=recheck,
+        insights_epsilon=epsilon,
+        insights_min_count=min_count,
     )
 
 
@@ -117,3 +124,20 @@ def _positive_int(text: str) -> int | None:
     except ValueError:
         return None
     return value if value > 0 else None
+
+
+def _insights_settings(config: Config) -> tuple[float, int]:
+    try:
+        epsilon = float(config("LIKEGRAPH_INSIGHTS_EPSILON", default="1.0"))
+    except ValueError as exc:
+        raise SettingsError("LIKEGRAPH_INSIGHTS_EPSILON must be a number") from exc
+    # Above 10 the noise is all but gone; below 0.01 a count is noise alone.
+    if not 0.01 <= epsilon <= 10.0:
+        raise SettingsError("LIKEGRAPH_INSIGHTS_EPSILON must be between 0.01 and 10")
+    try:
+        min_count = int(config("LIKEGRAPH_INSIGHTS_MIN_COUNT", default="10"))
+    except ValueError as exc:
+        raise SettingsError("LIKEGRAPH_INSIGHTS_MIN_COUNT must be a whole number") from exc
+    if min_count < 1:
+        raise SettingsError("LIKEGRAPH_INSIGHTS_MIN_COUNT must be at least 1")
+    return epsilon, min_count

@@ -14,9 +14,19 @@ from api.cursors import ListKey
 from api.errors import BadUserInput
 from api.execution import reads_value_only
 from api.ids import Kind, encode_id
+from api.insights import VideoDays
+from api.insights_types import (
+    AccountInsights,
+    AudienceProfile,
+    CanReadAccountInsights,
+    CanReadVideoInsights,
+    VideoInsights,
+    audience_profile_of,
+    posted_day,
+)
 from api.lists import Page, PageRequest
 from api.rows import AccountRow, LikeRow, VideoRow
-from auth.policy import can_see_profile
+from auth.policy import can_read_audience_profile, can_see_profile
 
 MAX_FIRST = 100
 DEFAULT_FIRST = 20
@@ -154,6 +164,19 @@ class Account(Node):
         )
         return LikeConnection(edges=edges, page_info=page_info)
 
+    @strawberry.field(
+        description="Aggregates of the likes of all this account's videos; self only.",
+        permission_classes=[CanReadAccountInsights],
+    )
+    def insights(self) -> AccountInsights | None:
+        return AccountInsights(account_id=self.row.id)
+
+    @strawberry.field(description="Self only: null for anyone else, with no error.")
+    async def audience_profile(self, info: Info) -> AudienceProfile | None:
+        if not can_read_audience_profile(info.context.viewer, self.row.id):
+            return None
+        return await audience_profile_of(self.row.id)
+
 
 @strawberry.type
 class Video(Node):
@@ -195,6 +218,14 @@ class Video(Node):
             lambda c, r: LikerEdge(cursor=c, node=Account.of(r.account), liked_at=r.liked_at),
         )
         return LikerConnection(edges=edges, page_info=page_info)
+
+    @strawberry.field(
+        description="Released aggregates of this video's likes; the author only.",
+        permission_classes=[CanReadVideoInsights],
+    )
+    def insights(self) -> VideoInsights | None:
+        video = VideoDays(self.row.id, posted_day(self.row.created_at))
+        return VideoInsights(video=video, like_count=self.row.like_count)
 
 
 @strawberry.type

@@ -212,3 +212,15 @@ def liker_streams_sql(viewer: Viewer, sql: Sql, like_alias: str, video_id: int) 
         f" FROM ({followed_or_self}) AS f)"
     )
     return [public_visible, private_visible]
+
+
+def can_read_insights(viewer: Viewer, owner_id: int) -> bool:
+    """Rule 14: a video's insights are its author's, an account's insights its own; the
+    owner id is the video's author or the account. No follow, publicity or block grants
+    them to anyone else."""
+    return viewer.account_id is not None and viewer.account_id == owner_id
+
+
+def can_read_audience_profile(viewer: Viewer, owner_id: int) -> bool:
+    """Rule 14: an account's declared birth year, region and language are its own to read."""
+    return viewer.account_id is not None and viewer.account_id == owner_id

@@ -1,5 +1,25 @@
-"""The stored data of likegraph. Data only: every visibility rule lives in auth.policy."""
+from models.entities import (
+    Account,
+    AudienceProfile,
+    Block,
+    Follow,
+    FollowState,
+    InsightsFigure,
+    InsightsRelease,
+    Like,
+    Session,
+    Video,
+)
 
-from models.entities import Account, Block, Follow, FollowState, Like, Session, Video
-
-__all__ = ["Account", "Block", "Follow", "FollowState", "Like", "Session", "Video"]
+__all__ = [
+    "Account",
+    "AudienceProfile",
+    "Block",
+    "Follow",
+    "FollowState",
+    "InsightsFigure",
+    "InsightsRelease",
+    "Like",
+    "Session",
+    "Video",
+]

@@ -63,6 +63,8 @@ class Like(Model):
         indexes = (
             Index(fields=("video_id", "liker_public", "id"), name="like_video_public_idx"),
             Index(fields=("account_id", "id"), name="like_account_id_idx"),
+            # Creator insights release one video's closed day from this range alone.
+            Index(fields=("video_id", "liked_at"), name="like_video_liked_at_idx"),
         )
 
 
@@ -122,3 +124,55 @@ class Session(Model):
     class Meta:
         table = "account_session"
         indexes = (Index(fields=("account_id", "expires_at"), name="session_account_idx"),)
+
+
+# What an account declared about itself for creators' aggregates (CONTRACT rule 14):
+# read by its own account, and otherwise only counted inside released insights.
+class AudienceProfile(Model):
+    id = fields.IntField(primary_key=True)
+    account: fields.OneToOneRelation[Account] = fields.OneToOneField(
+        "models.Account", related_name="audience_profile", on_delete=fields.CASCADE
+    )
+    account_id: int
+    birth_year = fields.IntField(null=True)
+    region = fields.CharField(max_length=2, null=True)  # ISO 3166-1 alpha-2
+    language = fields.CharField(max_length=2, null=True)  # ISO 639-1
+
+    class Meta:
+        table = "audience_profile"
+
+
+# One video's closed UTC day, released once (rule 15): the row's existence says that the
+# day's figures are stored, and its uniqueness decides which of two racing releases wins.
+class InsightsRelease(Model):
+    id = fields.IntField(primary_key=True)
+    video: fields.ForeignKeyRelation[Video] = fields.ForeignKeyField(
+        "models.Video", related_name="insights_releases", on_delete=fields.CASCADE, db_index=False
+    )
+    video_id: int
+    day = fields.DateField()
+    released_at = fields.DatetimeField()
+
+    class Meta:
+        table = "insights_release"
+        unique_together = (("video_id", "day"),)
+
+
+# A released, noised count of one video's day: the total (dimension `TOTAL`) or one
+# bucket of a dimension. Only figures at or above the threshold are stored; a bucket with
+# no row in a released day was withheld.
+class InsightsFigure(Model):
+    id = fields.IntField(primary_key=True)
+    video: fields.ForeignKeyRelation[Video] = fields.ForeignKeyField(
+        "models.Video", related_name="insights_figures", on_delete=fields.CASCADE, db_index=False
+    )
+    video_id: int
+    day = fields.DateField()
+    dimension = fields.CharField(max_length=16)
+    bucket = fields.CharField(max_length=16)
+    count = fields.IntField()
+
+    class Meta:
+        table = "insights_figure"
+        # (video, dimension, day) first: a read is one range of this index.
+        unique_together = (("video_id", "dimension", "day", "bucket"),)

@@ -14,6 +14,7 @@ import pytest
 from api import db
 from api.app import create_app
 from api.demo import LIKES, POPULAR, DemoError, load_demo
+from api.demo_insights import FANS
 from api.settings import Settings
 from models import Account, Block, Follow, Like, Video
 from tests.conftest import SECRET, Gql
@@ -77,14 +78,17 @@ async def test_loading_twice_gives_the_same_counts(settings: Settings) -> None:
 
     assert await _counts() == after_first
     assert after_first == {
-        "accounts": 7,
-        "videos": 5,
+        "accounts": 7 + FANS,
+        "videos": 6,
         "follows": 5,
-        "likes": len(LIKES),
+        "likes": len(LIKES) + FANS,
         "blocks": 1,
-        "like_count_sum": len(LIKES),
+        "like_count_sum": len(LIKES) + FANS,
     }
-    assert "created 7 accounts, 5 videos, 5 follows, 2 approvals, 10 likes, 1 block." in first
+    assert (
+        "created 7 accounts, 6 videos, 5 follows, 2 approvals, 10 likes, 1 block,"
+        f" {FANS} fans, {FANS} past likes." in first
+    )
     assert "nothing changed" in second
 
 
@@ -180,7 +184,7 @@ async def test_if_empty_loads_an_empty_database(settings: Settings) -> None:
     output = await _load(settings, only_if_empty=True)
 
     assert output.startswith("The database has no accounts: loading the demo.")
-    assert (await _counts())["accounts"] == 7
+    assert (await _counts())["accounts"] == 7 + FANS
 
 
 async def test_if_empty_leaves_a_database_with_accounts_alone(settings: Settings, gql: Gql) -> None:
@@ -271,3 +275,22 @@ async def test_the_served_app_answers_the_demo_logins_from_outside_its_lifespan_
         "alice": {"bob", "erin", "frank"},
         "bob": {"bob", "dave", "erin", "frank", "mallory"},
     }
+
+
+async def test_alices_insights_show_her_fans_past_likes(settings: Settings, gql: Gql) -> None:
+    """The walk-through's insights query: alice sees released days above the threshold;
+    bob, logged in with his printed headers, gets FORBIDDEN."""
+    logins = _logins(await _load(settings))
+    query = (
+        "{ viewer { insights { likesByDay(days: 7) { day count withheld }"
+        " audience(dimension: REGION, days: 7) { key count withheld } } } }"
+    )
+    alice = await gql.raw(query, headers=json.loads(logins["alice"]["headers"]))
+    insights = alice.json()["data"]["viewer"]["insights"]
+    shown = [point for point in insights["likesByDay"] if not point["withheld"]]
+    assert len(shown) >= 2, insights["likesByDay"]  # 24 likes on each of two days
+    assert next(b for b in insights["audience"] if b["key"] == "NO")["count"] >= 10
+    of_alice = query.replace("viewer", 'account(handle: "alice")')
+    bob = await gql.raw(of_alice, headers=json.loads(logins["bob"]["headers"]))
+    assert bob.json()["data"]["account"]["insights"] is None
+    assert [e["extensions"]["code"] for e in bob.json()["errors"]] == ["FORBIDDEN"]
