@@ -9,6 +9,7 @@ from tortoise.exceptions import IntegrityError
 from api.context import Context, Info
 from api.db import write_transaction
 from api.errors import BadUserInput, Conflict, NotFound, Unauthenticated, login_required
+from api.lifecycle_mutations import LifecycleMutation
 from api.lookups import require_visible_account, require_visible_video, visible_video
 from api.rows import AccountRow, VideoRow
 from api.types import Account, AuthPayload, FollowStatus, Video
@@ -77,7 +78,7 @@ async def _edge_status(follower_id: int, followee_id: int) -> FollowStatus:
 
 
 @strawberry.type
-class Mutation:
+class Mutation(LifecycleMutation):
     @strawberry.mutation
     async def sign_up(
         self,

@@ -18,6 +18,8 @@ class Settings:
     database_url: str
     secret: str
     token_ttl: int
+    # Origins whose browser apps may call the API (CORS); ("*",) for any, () for none.
+    cors_origins: tuple[str, ...] = ()
 
 
 def sqlite_path(database_url: str) -> str | None:
@@ -77,15 +79,42 @@ def load_settings(env_file: str | None = ".env") -> Settings:
     if not database_url.startswith(("sqlite://", "postgres://", "postgresql://", "asyncpg://")):
         raise SettingsError(
             "DATABASE_URL must start with sqlite://, postgres:// or postgresql://,"
-            f" got {database_url!r}"
+            f" not {database_url!r}: fix it in the environment or in .env."
         )
     try:
         ttl = int(config("LIKEGRAPH_TOKEN_TTL", default="86400"))
     except ValueError as exc:
-        raise SettingsError("LIKEGRAPH_TOKEN_TTL must be a whole number of seconds") from exc
+        raise SettingsError(
+            "LIKEGRAPH_TOKEN_TTL must be a whole number of seconds, such as 86400."
+        ) from exc
     if ttl <= 0:
-        raise SettingsError("LIKEGRAPH_TOKEN_TTL must be positive")
+        raise SettingsError("LIKEGRAPH_TOKEN_TTL must be a positive number of seconds.")
     secret = config("LIKEGRAPH_SECRET", default="") or _load_or_create_secret(database_url)
     if len(secret) < MIN_SECRET_LENGTH:
-        raise SettingsError(f"LIKEGRAPH_SECRET must be at least {MIN_SECRET_LENGTH} characters")
-    return Settings(database_url=database_url, secret=secret, token_ttl=ttl)
+        raise SettingsError(
+            f"LIKEGRAPH_SECRET must be at least {MIN_SECRET_LENGTH} characters: set a longer"
+            " one, or unset it to have one generated."
+        )
+    cors_origins = cors_origins_of(config("LIKEGRAPH_CORS_ORIGINS", default=""))
+    return Settings(
+        database_url=database_url, secret=secret, token_ttl=ttl, cors_origins=cors_origins
+    )
+
+
+def cors_origins_of(value: str) -> tuple[str, ...]:
+    """`LIKEGRAPH_CORS_ORIGINS`: comma-separated origins (`https://app.example`), or `*`."""
+    origins = tuple(o.strip().rstrip("/") for o in value.split(",") if o.strip())
+    for origin in origins:
+        if origin != "*" and not origin.startswith(("http://", "https://")):
+            raise SettingsError(
+                f"LIKEGRAPH_CORS_ORIGINS holds {origin!r}: list origins such as"
+                " https://app.example, separated by commas, or `*` for any origin."
+            )
+    return origins
+
+
+def load_database_url(env_file: str | None = ".env") -> str:
+    """DATABASE_URL alone, for commands that must not create a secret file (`check`)."""
+    config = Config(env_file if env_file and Path(env_file).exists() else None)
+    database_url: str = config("DATABASE_URL", default=DEFAULT_DATABASE_URL)
+    return database_url
