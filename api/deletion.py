@@ -5,8 +5,9 @@ so a deletion lowers the counters of the videos whose likes it removes. An accou
 hold a million likes: removing them in one transaction would hold the write lock (all
 of SQLite, the touched rows of PostgreSQL) for many seconds while every other writer
 waits. So likes go in batches of LIKE_BATCH, each batch its own short transaction that
-removes its likes and lowers their counters exactly; the rest (videos, follows, blocks,
-the account row itself) goes in one last transaction, which also removes whatever likes
+removes its likes and lowers their counters exactly; then the account's videos, as many
+per transaction; the rest (follows, blocks, the account row itself, and any video or
+like made meanwhile) goes in one last transaction, which also removes whatever likes
 were made meanwhile. bench/deletion.py measures the longest transaction.
 
 Until that last transaction commits, the account is still there: a reader may see its
@@ -95,6 +96,29 @@ async def remove_likes_in_batches(select: Selector) -> int:
         await asyncio.sleep(0)  # let this process's other requests write between batches
 
 
+async def delete_videos_in_batches(author_id: int) -> None:
+    """The author's videos, LIKE_BATCH per transaction, once their likes are gone (a like
+    made since goes with its video: no counter is left to lower)."""
+
+    async def batch(conn: BaseDBAsyncClient) -> int:
+        sql = Sql(conn)
+        ids = [
+            r["id"]
+            for r in await sql.rows(
+                f"SELECT id FROM video WHERE author_id = {sql.p(author_id)}"
+                f" LIMIT {sql.p(LIKE_BATCH)}"
+            )
+        ]
+        if ids:
+            for table, column in (("video_like", "video_id"), ("video", "id")):
+                sql = Sql(conn)
+                await sql.execute(f"DELETE FROM {table} WHERE {column} IN ({sql.ps(ids)})")
+        return len(ids)
+
+    while await write_transaction(batch) == LIKE_BATCH:
+        await asyncio.sleep(0)
+
+
 async def _drain(conn: BaseDBAsyncClient, select: Selector) -> None:
     """Inside the last transaction: the few likes made since the batches ran."""
     while await remove_likes(conn, select, LIKE_BATCH) == LIKE_BATCH:
@@ -123,6 +147,7 @@ async def delete_account(account_id: int) -> bool:
     # counters of videos about to go, kept exact all the same until they do.
     await remove_likes_in_batches(likes_made_by(account_id))
     await remove_likes_in_batches(likes_of_videos_by(account_id))
+    await delete_videos_in_batches(account_id)
 
     async def finish(conn: BaseDBAsyncClient) -> bool:
         me = account_id

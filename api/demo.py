@@ -57,8 +57,8 @@ CAST: tuple[Persona, ...] = (
         "carol",
         "Carol Chen",
         True,
-        "private liker with a PENDING request from alice: a request grants nothing,"
-        " alice does not see her like",
+        "private liker with a PENDING follow request from alice to review: a request"
+        " grants nothing, so alice does not see her like until carol approves it",
     ),
     Persona(
         "dave",
@@ -313,6 +313,9 @@ def describe(settings: Settings, world: DemoWorld) -> str:
         "Try, as no one, as alice and as bob:",
         f'  {{ video(id: "{world.popular_video_id}") {{ caption likeCount'
         " likers { edges { node { handle isPrivate } } } } }",
+        "Review a follow request as carol, then run the query above as alice again:",
+        "  { viewer { followRequests { edges { node { handle } } } } }",
+        '  mutation { approveFollower(handle: "alice") }',
     ]
     return "\n".join(lines)
 

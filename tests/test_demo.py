@@ -271,3 +271,19 @@ async def test_the_served_app_answers_the_demo_logins_from_outside_its_lifespan_
         "alice": {"bob", "erin", "frank"},
         "bob": {"bob", "dave", "erin", "frank", "mallory"},
     }
+
+
+async def test_carol_approves_alices_pending_request_and_alice_sees_her_like(
+    settings: Settings, gql: Gql
+) -> None:
+    output = await _load(settings)
+    logins = _logins(output)
+    video_id = _popular_id(output)
+    carol, alice = (json.loads(logins[h]["headers"]) for h in ("carol", "alice"))
+    assert "approveFollower" in output  # the demo says how to try it
+
+    approve = 'mutation { approveFollower(handle: "alice") }'
+    response = await gql.raw(approve, headers=carol)
+    assert response.json() == {"data": {"approveFollower": "APPROVED"}}
+    # Rule 4: alice now follows carol, so carol's like joins the likers alice sees.
+    assert await _likers_as(gql, video_id, alice) == (6, {"bob", "carol", "erin", "frank"})

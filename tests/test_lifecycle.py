@@ -183,9 +183,7 @@ async def _bob_is_gone(world: World) -> None:
             continue
         assert await world.account("bob", as_=viewer) is None
         assert (await world.ok(NODE, {"id": bob}, as_=viewer))["node"] is None
-        assert (await world.ok(NODE, {"id": world.video_ids[BOB_CLIP]}, as_=viewer))[
-            "node"
-        ] is None
+        assert (await world.ok(NODE, {"id": world.video_ids[BOB_CLIP]}, as_=viewer))["node"] is None
         assert await world.video(BOB_CLIP, as_=viewer) is None
         likers = await world.likers(POPULAR, as_=viewer)
         assert likers is None or "bob" not in likers
