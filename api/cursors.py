@@ -55,7 +55,9 @@ class CursorCodec:
 
     def decode(self, key: ListKey, cursor: str) -> int:
         """The row id after which the next page starts."""
-        invalid = BadUserInput("Invalid cursor.")
+        invalid = BadUserInput(
+            "Invalid cursor: use a `cursor` or `endCursor` that this list returned to you."
+        )
         try:
             raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode("ascii"))
         except (ValueError, UnicodeError, binascii.Error) as exc:

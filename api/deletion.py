@@ -5,10 +5,10 @@ so a deletion lowers the counters of the videos whose likes it removes. An accou
 hold a million likes: removing them in one transaction would hold the write lock (all
 of SQLite, the touched rows of PostgreSQL) for many seconds while every other writer
 waits. So likes go in batches of LIKE_BATCH, each batch its own short transaction that
-removes its likes and lowers their counters exactly; then the account's videos, as many
-per transaction; the rest (follows, blocks, the account row itself, and any video or
-like made meanwhile) goes in one last transaction, which also removes whatever likes
-were made meanwhile. bench/deletion.py measures the longest transaction.
+removes its likes and lowers their counters exactly. The account's videos follow,
+walked in id order: each group's likes in such batches, then the group itself. The
+rest (follows, blocks, the account row, and any video or like made meanwhile) goes in
+one last transaction. bench/deletion.py measures the longest transaction.
 
 Until that last transaction commits, the account is still there: a reader may see its
 likes disappear batch by batch, never a counter that disagrees with the likes stored.
@@ -96,26 +96,41 @@ async def remove_likes_in_batches(select: Selector) -> int:
         await asyncio.sleep(0)  # let this process's other requests write between batches
 
 
-async def delete_videos_in_batches(author_id: int) -> None:
-    """The author's videos, LIKE_BATCH per transaction, once their likes are gone (a like
-    made since goes with its video: no counter is left to lower)."""
+def likes_of_videos(video_ids: list[int]) -> Selector:
+    return lambda sql, limit: (
+        f"SELECT id FROM video_like WHERE video_id IN ({sql.ps(video_ids)}) LIMIT {sql.p(limit)}"
+    )
 
-    async def batch(conn: BaseDBAsyncClient) -> int:
-        sql = Sql(conn)
+
+async def delete_videos_in_batches(author_id: int) -> None:
+    """The author's videos, LIKE_BATCH at a time in id order: first their likes (counters
+    lowered, in batches), then the videos themselves in one short transaction.
+
+    The walk goes forward by video id: a search over all the author's videos for the
+    likes still left would step over more and more emptied videos, batch after batch.
+    """
+    after = 0
+    while True:
+        sql = Sql()
         ids = [
             r["id"]
             for r in await sql.rows(
                 f"SELECT id FROM video WHERE author_id = {sql.p(author_id)}"
-                f" LIMIT {sql.p(LIKE_BATCH)}"
+                f" AND id > {sql.p(after)} ORDER BY id LIMIT {sql.p(LIKE_BATCH)}"
             )
         ]
-        if ids:
+        if not ids:
+            return
+        await remove_likes_in_batches(likes_of_videos(ids))
+
+        async def remove(conn: BaseDBAsyncClient, ids: list[int] = ids) -> None:
+            # A like made since goes with its video: no counter is left to lower.
             for table, column in (("video_like", "video_id"), ("video", "id")):
                 sql = Sql(conn)
                 await sql.execute(f"DELETE FROM {table} WHERE {column} IN ({sql.ps(ids)})")
-        return len(ids)
 
-    while await write_transaction(batch) == LIKE_BATCH:
+        await write_transaction(remove)
+        after = ids[-1]
         await asyncio.sleep(0)
 
 
@@ -146,7 +161,6 @@ async def delete_account(account_id: int) -> bool:
     # Likes the account made lower others' counters; likes of its own videos lower the
     # counters of videos about to go, kept exact all the same until they do.
     await remove_likes_in_batches(likes_made_by(account_id))
-    await remove_likes_in_batches(likes_of_videos_by(account_id))
     await delete_videos_in_batches(account_id)
 
     async def finish(conn: BaseDBAsyncClient) -> bool:

@@ -147,7 +147,7 @@ class _Api:
 def _account_pk(global_id: str) -> int:
     kind, pk = decode_id(global_id)
     if kind is not Kind.ACCOUNT:
-        raise DemoError(f"expected an account ID, got {global_id!r}")
+        raise DemoError(f"Expected an account ID, got {global_id!r}.")
     return pk
 
 
@@ -176,7 +176,7 @@ async def _ensure_account(api: _Api, persona: Persona) -> tuple[int, bool]:
         raise DemoError(
             f"the account {persona.handle!r} exists but its password is not the demo's:"
             " it is not a demo account. Load the demo into another database, e.g."
-            " DATABASE_URL=sqlite://demo.sqlite3 likegraph demo"
+            " DATABASE_URL=sqlite://demo.sqlite3 likegraph demo."
         ) from exc
     account = data["logIn"]["account"]
     pk = _account_pk(account["id"])

@@ -47,7 +47,10 @@ VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 
 
 def login_required() -> Unauthenticated:
-    return Unauthenticated("You must be logged in.")
+    return Unauthenticated(
+        "You must be logged in: send `Authorization: Bearer <token>` with a token from logIn"
+        " or signUp."
+    )
 
 
 class ErrorCodes(SchemaExtension):

@@ -34,4 +34,4 @@ def decode_id(global_id: str) -> tuple[Kind, int]:
             raise ValueError("not the canonical form")  # one object, one ID
         return decoded
     except (ValueError, UnicodeError, binascii.Error) as exc:
-        raise BadUserInput("Invalid ID.") from exc
+        raise BadUserInput("Invalid ID: use an ID exactly as the API returned it.") from exc

@@ -9,7 +9,7 @@ from tortoise.exceptions import IntegrityError
 from api.context import Context, Info
 from api.db import write_transaction
 from api.errors import BadUserInput, Conflict, NotFound, Unauthenticated, login_required
-from api.lifecycle_mutations import LifecycleMutation
+from api.lifecycle_mutations import ACCOUNT_GONE, LifecycleMutation
 from api.lookups import require_visible_account, require_visible_video, visible_video
 from api.rows import AccountRow, VideoRow
 from api.types import Account, AuthPayload, FollowStatus, Video
@@ -30,6 +30,8 @@ from models import Video as VideoModel
 from models.sql import Sql, is_postgres
 
 BAD_LOGIN = "Wrong handle or password."
+HANDLE_TAKEN = "That handle is taken: choose another."
+NOT_YOURSELF = "Name another account: you cannot follow, approve, remove or block your own."
 
 
 def _me(ctx: Context) -> int:
@@ -60,7 +62,7 @@ async def _other_account(ctx: Context, handle: str) -> AccountRow:
     me = await _my_account_id(ctx)
     other = await require_visible_account(ctx, handle)
     if other.id == me:
-        raise BadUserInput("You cannot do that to your own account.")
+        raise BadUserInput(NOT_YOURSELF)
     return other
 
 
@@ -68,7 +70,7 @@ async def _my_account_id(ctx: Context) -> int:
     """The viewer's account id, once its account is known to exist."""
     me = _me(ctx)
     if await ctx.loaders.visible_account_by_id.load(me) is None:
-        raise Unauthenticated("Your account no longer exists.")
+        raise Unauthenticated(ACCOUNT_GONE)
     return me
 
 
@@ -93,7 +95,7 @@ class Mutation(LifecycleMutation):
         given_name = None if display_name is strawberry.UNSET else display_name
         name = valid_display_name(given_name, key)
         if await AccountModel.exists(handle=key):
-            raise Conflict("That handle is taken.")
+            raise Conflict(HANDLE_TAKEN)
         password_hash = await hash_password_async(password)
         try:
             account = await AccountModel.create(
@@ -103,7 +105,7 @@ class Mutation(LifecycleMutation):
                 is_private=bool(is_private),
             )
         except IntegrityError as exc:  # lost a race for the same handle
-            raise Conflict("That handle is taken.") from exc
+            raise Conflict(HANDLE_TAKEN) from exc
         return _payload(info.context, account)
 
     @strawberry.mutation
@@ -145,7 +147,7 @@ class Mutation(LifecycleMutation):
 
         account = await write_transaction(change)
         if account is None:
-            raise Unauthenticated("Your account no longer exists.")
+            raise Unauthenticated(ACCOUNT_GONE)
         return Account.of(_row(account))
 
     @strawberry.mutation
@@ -293,7 +295,7 @@ async def _any_account(ctx: Context, me: int, handle: str) -> AccountModel:
     if other is None:
         raise NotFound("No account with that handle.")
     if other.id == me:
-        raise BadUserInput("You cannot do that to your own account.")
+        raise BadUserInput(NOT_YOURSELF)
     return other
 
 

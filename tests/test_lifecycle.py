@@ -233,7 +233,15 @@ async def test_deleting_an_account_in_batches_keeps_every_counter_exact(
         await world.create_video(caption, as_="erin")
         for liker in ("bob", "carol", "dora"):
             assert "errors" not in await world.like(caption, as_=liker)
+    for caption in ("bob two", "bob three"):  # bob's videos are walked one group at a time
+        await world.create_video(caption, as_="bob")
+        for liker in ("erin", "alice", "bob"):
+            assert "errors" not in await world.like(caption, as_=liker)
+    pk = await account_pk("bob")
     assert await world.ok(DELETE_ACCOUNT, {"p": "password123"}, as_="bob")
+    assert await rows_naming(pk) == {}
+    sql = Sql()
+    assert (await sql.rows("SELECT COUNT(*) AS n FROM video"))[0]["n"] == 5  # 2 + erin's 3
     await no_drift()
     for caption in ("one", "two", "three"):
         video = await world.video(caption, as_="anon")
