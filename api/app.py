@@ -7,11 +7,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from api import db, ids
+from api.export import ExportEndpoint
 from api.graphiql import graphiql_routes
 from api.http import GraphQLEndpoint
 from api.settings import Settings, load_settings
@@ -49,9 +52,30 @@ def create_app(settings: Settings | None = None, *, apply_migrations: bool = Tru
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/export", ExportEndpoint(settings).handle, methods=["GET"]),
         *graphiql_routes(),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=routes, middleware=_cors(settings), lifespan=lifespan)
+
+
+def _cors(settings: Settings) -> list[Middleware]:
+    """Browser apps on the listed origins may call the API (LIKEGRAPH_CORS_ORIGINS).
+
+    The token travels in the Authorization header, never in a cookie: no credentials
+    mode, which also lets `*` mean any origin.
+    """
+    if not settings.cors_origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "Accept"],
+            expose_headers=["Content-Disposition"],
+            max_age=600,
+        )
+    ]
 
 
 _app: Starlette | None = None

@@ -13,12 +13,14 @@ from __future__ import annotations
 import asyncio
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TextIO
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import OperationalError
 
 from api import db
+from api.settings import sqlite_path
 from models.sql import is_postgres
 
 EXAMPLES = 5
@@ -154,7 +156,13 @@ async def run(database_url: str, *, repair: bool, out: TextIO = sys.stdout) -> i
     """The command: 0 when nothing drifted (or all of it was repaired), 1 on drift, 2
     when the database cannot be read."""
     # No migration: a check only reads (so it also runs on a read replica), and one of an
-    # unmigrated database says so below.
+    # unmigrated database says so below. Nor does it create a database: SQLite would
+    # make an empty file at a mistyped path, and the check would then report on nothing.
+    path = sqlite_path(database_url)
+    if path is not None and not Path(path).is_file():
+        out.write(f"likegraph check: there is no database file at {path}.\n")
+        out.write("Check DATABASE_URL: it must name an existing likegraph database.\n")
+        return 2
     await db.connect(database_url)
     try:
         findings = await (repair_drift() if repair else find_drift())

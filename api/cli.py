@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from api import db, ids
-from api.settings import SettingsError, load_settings
+from api.settings import SettingsError, load_database_url, load_settings
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -81,7 +81,8 @@ def _generate(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     from api.check import main
 
-    return main(load_settings().database_url, repair=args.repair)
+    # Only the database: a check must leave no secret file behind (load_settings makes one).
+    return main(load_database_url(), repair=args.repair)
 
 
 def _insights_release(args: argparse.Namespace) -> int:

@@ -8,7 +8,7 @@ BLAKE2b of the list's kind, its owner and the viewer it was minted for. So:
   so cursors neither carry the app-wide like counter nor sort in list order;
 - it is authenticated by the binding: a forged, altered, foreign-list or other-viewer
   cursor decrypts to a random block whose last 8 bytes match this list's binding with
-  probability 2^-64, and is BAD_USER_INPUT "Invalid cursor.", the same words whoever owns
+  probability 2^-64, and is BAD_USER_INPUT "Invalid cursor: ...", the same words whoever owns
   the list and whether the viewer may see it;
 - it is cheap: a page's cursors are encrypted together in one cipher call, and the
   binding is computed once per page.
@@ -29,6 +29,7 @@ from api.errors import BadUserInput
 from api.keys import derive_key
 
 _POSITION_BYTES = 8
+INVALID_CURSOR = "Invalid cursor: use a `cursor` or `endCursor` that this list returned to you."
 _BINDING_BYTES = BLOCK_BYTES - _POSITION_BYTES
 
 
@@ -60,8 +61,8 @@ class CursorCodec:
         """The row id after which the next page starts."""
         sealed = from_text(cursor)
         if sealed is None:
-            raise BadUserInput("Invalid cursor.")
+            raise BadUserInput(INVALID_CURSOR)
         block = self._cipher.decrypt(sealed)
         if not hmac.compare_digest(block[_POSITION_BYTES:], self._binding(key)):
-            raise BadUserInput("Invalid cursor.")
+            raise BadUserInput(INVALID_CURSOR)
         return int.from_bytes(block[:_POSITION_BYTES], "big")

@@ -58,8 +58,8 @@ CAST: tuple[Persona, ...] = (
         "carol",
         "Carol Chen",
         True,
-        "private liker with a PENDING request from alice: a request grants nothing,"
-        " alice does not see her like",
+        "private liker with a PENDING follow request from alice to review: a request"
+        " grants nothing, so alice does not see her like until carol approves it",
     ),
     Persona(
         "dave",
@@ -151,7 +151,7 @@ class _Api:
 def _account_pk(global_id: str) -> int:
     kind, pk = decode_id(global_id)
     if kind is not Kind.ACCOUNT:
-        raise DemoError(f"expected an account ID, got {global_id!r}")
+        raise DemoError(f"Expected an account ID, got {global_id!r}.")
     return pk
 
 
@@ -180,7 +180,7 @@ async def _ensure_account(api: _Api, persona: Persona) -> tuple[int, bool]:
         raise DemoError(
             f"the account {persona.handle!r} exists but its password is not the demo's:"
             " it is not a demo account. Load the demo into another database, e.g."
-            " DATABASE_URL=sqlite://demo.sqlite3 likegraph demo"
+            " DATABASE_URL=sqlite://demo.sqlite3 likegraph demo."
         ) from exc
     account = data["logIn"]["account"]
     pk = _account_pk(account["id"])
@@ -327,6 +327,9 @@ async def describe(settings: Settings, world: DemoWorld) -> str:
         "And as alice, her insights (released past days, noised; anyone else: FORBIDDEN):",
         "  { viewer { insights { likesByDay(days: 7) { day count withheld }"
         " audience(dimension: REGION, days: 7) { key count withheld } } } }",
+        "Review a follow request as carol, then run the query above as alice again:",
+        "  { viewer { followRequests { edges { node { handle } } } } }",
+        '  mutation { approveFollower(handle: "alice") }',
     ]
     return "\n".join(lines)
 

@@ -52,7 +52,10 @@ def _permission_code(error: GraphQLError) -> str | None:
 
 
 def login_required() -> Unauthenticated:
-    return Unauthenticated("You must be logged in.")
+    return Unauthenticated(
+        "You must be logged in: send `Authorization: Bearer <token>` with a token from logIn"
+        " or signUp."
+    )
 
 
 class ErrorCodes(SchemaExtension):

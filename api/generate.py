@@ -78,16 +78,16 @@ class Options:
 
     def check(self) -> None:
         if self.accounts < 1 or self.videos < 1 or self.likes < 0:
-            raise GenerateError("--accounts and --videos must be at least 1, --likes at least 0")
+            raise GenerateError("--accounts and --videos must be at least 1, --likes at least 0.")
         if self.likes > self.accounts * self.videos:
             raise GenerateError(
                 "an account likes a video at most once: --likes must be at most"
-                f" accounts x videos = {self.accounts * self.videos:,}"
+                f" accounts x videos = {self.accounts * self.videos:,}."
             )
         if not 0.0 <= self.private_ratio <= 1.0:
-            raise GenerateError("--private-ratio must be between 0 and 1")
+            raise GenerateError("--private-ratio must be between 0 and 1.")
         if self.follows_per_account < 0:
-            raise GenerateError("--follows-per-account must be at least 0")
+            raise GenerateError("--follows-per-account must be at least 0.")
 
 
 def like_counts(likes: int, accounts: int, videos: int) -> list[int]:
@@ -425,7 +425,8 @@ def _refuse_if_not_empty(counts: list[int]) -> None:
     if any(counts):
         found = ", ".join(f"{n:,} {t}" for t, n in zip(TABLES, counts, strict=True) if n)
         raise GenerateError(
-            f"the database is not empty ({found}); generate only fills an empty database"
+            f"the database is not empty ({found}); generate only fills an empty database:"
+            " point DATABASE_URL at a new file or database."
         )
 
 
@@ -506,7 +507,10 @@ async def generate(
     if database_url.startswith("sqlite://"):
         path = sqlite_path(database_url)
         if path is None:
-            raise GenerateError("generate needs a database file, not sqlite://:memory:")
+            raise GenerateError(
+                "generate needs a database file, not sqlite://:memory:: set DATABASE_URL to"
+                " sqlite://PATH."
+            )
         follows = await asyncio.to_thread(_sqlite_fill, path, world, progress)
     else:
         follows = await _pg_fill(database_url, world, progress)

@@ -197,9 +197,14 @@ class GraphQLEndpoint:
             )
         except CannotGetOperationTypeError:
             # An operationName that names no operation of the document is a request error.
-            return self._request_error("Unknown operation.", media_type)
+            return self._request_error(
+                "Unknown operation: `operationName` must name an operation of the document.",
+                media_type,
+            )
         except MissingQueryError:
-            return self._request_error("Missing query.", media_type)
+            return self._request_error(
+                "Missing query: send the GraphQL document as `query`.", media_type
+            )
         except Exception:
             # Whatever escaped the schema is still masked: no trace, SQL or class name.
             log.exception("internal error outside GraphQL execution")

@@ -10,7 +10,7 @@ An ID is one AES-256 block, written in base64url (22 characters), that holds a k
   long as LIKEGRAPH_SECRET stays the same (the key is derived from it, api/keys.py);
 - the fixed bytes authenticate: a forged, garbled or foreign (other secret) ID decrypts to
   a random block, which has a known tag, a row id in range and 7 zero bytes with a
-  probability below 2^-90, so it is refused as "Invalid ID." like any other non-ID. One
+  probability below 2^-90, so it is refused as `INVALID_ID` like any other non-ID. One
   block is the whole message, so a PRP with redundancy is as strong here as an AEAD,
   and twice as short as one with a nonce and a tag.
 
@@ -33,6 +33,7 @@ from api.errors import BadUserInput
 from api.keys import derive_key
 
 MAX_KEY = 2**31 - 1  # primary keys are 32-bit integers
+INVALID_ID = "Invalid ID: use an ID exactly as the API returned it."
 
 
 class Kind(StrEnum):
@@ -60,12 +61,12 @@ class IdCodec:
     def decode(self, global_id: str) -> tuple[Kind, int]:
         sealed = from_text(global_id)
         if sealed is None:
-            raise BadUserInput("Invalid ID.")
+            raise BadUserInput(INVALID_ID)
         block = self._cipher.decrypt(sealed)
         kind = _KINDS.get(block[0])
         pk = int.from_bytes(block[1 : 1 + _PK_BYTES], "big")
         if kind is None or not 0 < pk <= MAX_KEY or block[1 + _PK_BYTES :] != _PADDING:
-            raise BadUserInput("Invalid ID.")
+            raise BadUserInput(INVALID_ID)
         return kind, pk
 
 

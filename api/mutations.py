@@ -11,6 +11,7 @@ from api.db import write_transaction
 from api.errors import BadUserInput, Conflict, NotFound, Unauthenticated, login_required
 from api.fresh_loaders import FreshLoaders
 from api.insights_mutations import InsightsMutations
+from api.lifecycle_mutations import ACCOUNT_GONE, LifecycleMutation
 from api.lookups import require_visible_account, require_visible_video, visible_video
 from api.rows import AccountRow, VideoRow
 from api.session_mutations import SessionMutations, payload
@@ -31,6 +32,8 @@ from models import Video as VideoModel
 from models.sql import Sql, is_postgres
 
 BAD_LOGIN = "Wrong handle or password."
+HANDLE_TAKEN = "That handle is taken: choose another."
+NOT_YOURSELF = "Name another account: you cannot follow, approve, remove or block your own."
 
 
 def _me(ctx: Context) -> int:
@@ -56,7 +59,7 @@ async def _other_account(ctx: Context, handle: str) -> AccountRow:
     me = await _my_account_id(ctx)
     other = await require_visible_account(ctx, handle)
     if other.id == me:
-        raise BadUserInput("You cannot do that to your own account.")
+        raise BadUserInput(NOT_YOURSELF)
     return other
 
 
@@ -64,7 +67,7 @@ async def _my_account_id(ctx: Context) -> int:
     """The viewer's account id, once its account is known to exist."""
     me = _me(ctx)
     if await ctx.loaders.visible_account_by_id.load(me) is None:
-        raise Unauthenticated("Your account no longer exists.")
+        raise Unauthenticated(ACCOUNT_GONE)
     return me
 
 
@@ -74,7 +77,7 @@ async def _edge_status(follower_id: int, followee_id: int) -> FollowStatus:
 
 
 @strawberry.type
-class Mutation(SessionMutations, InsightsMutations):
+class Mutation(SessionMutations, InsightsMutations, LifecycleMutation):
     @strawberry.mutation(extensions=[FreshLoaders()])
     async def sign_up(
         self,
@@ -89,7 +92,7 @@ class Mutation(SessionMutations, InsightsMutations):
         given_name = None if display_name is strawberry.UNSET else display_name
         name = valid_display_name(given_name, key)
         if await AccountModel.exists(handle=key):
-            raise Conflict("That handle is taken.")
+            raise Conflict(HANDLE_TAKEN)
         password_hash = await hash_password_async(password)
         try:
             account = await AccountModel.create(
@@ -99,7 +102,7 @@ class Mutation(SessionMutations, InsightsMutations):
                 is_private=bool(is_private),
             )
         except IntegrityError as exc:  # lost a race for the same handle
-            raise Conflict("That handle is taken.") from exc
+            raise Conflict(HANDLE_TAKEN) from exc
         return await payload(info.context, account)
 
     @strawberry.mutation(extensions=[FreshLoaders()])
@@ -141,7 +144,7 @@ class Mutation(SessionMutations, InsightsMutations):
 
         account = await write_transaction(change)
         if account is None:
-            raise Unauthenticated("Your account no longer exists.")
+            raise Unauthenticated(ACCOUNT_GONE)
         return Account.of(_row(account))
 
     @strawberry.mutation(extensions=[FreshLoaders()])
@@ -307,7 +310,7 @@ async def _any_account(ctx: Context, me: int, handle: str) -> AccountModel:
     if other is None:
         raise NotFound("No account with that handle.")
     if other.id == me:
-        raise BadUserInput("You cannot do that to your own account.")
+        raise BadUserInput(NOT_YOURSELF)
     return other
 
 

@@ -27,6 +27,8 @@ class Settings:
     # smallest released figure shown (smaller ones are withheld).
     insights_epsilon: float = 1.0
     insights_min_count: int = 10
+    # Origins whose browser apps may call the API (CORS); ("*",) for any, () for none.
+    cors_origins: tuple[str, ...] = ()
 
 
 def sqlite_path(database_url: str) -> str | None:
@@ -86,14 +88,16 @@ def load_settings(env_file: str | None = ".env") -> Settings:
     if not database_url.startswith(("sqlite://", "postgres://", "postgresql://", "asyncpg://")):
         raise SettingsError(
             "DATABASE_URL must start with sqlite://, postgres:// or postgresql://,"
-            f" got {database_url!r}"
+            f" not {database_url!r}: fix it in the environment or in .env."
         )
     try:
         ttl = int(config("LIKEGRAPH_TOKEN_TTL", default="86400"))
     except ValueError as exc:
-        raise SettingsError("LIKEGRAPH_TOKEN_TTL must be a whole number of seconds") from exc
+        raise SettingsError(
+            "LIKEGRAPH_TOKEN_TTL must be a whole number of seconds, such as 86400."
+        ) from exc
     if ttl <= 0:
-        raise SettingsError("LIKEGRAPH_TOKEN_TTL must be positive")
+        raise SettingsError("LIKEGRAPH_TOKEN_TTL must be a positive number of seconds.")
     max_nodes = _positive_int(config("LIKEGRAPH_MAX_NODES", default=str(DEFAULT_MAX_NODES)))
     if max_nodes is None:
         raise SettingsError("LIKEGRAPH_MAX_NODES must be a whole number above 0")
@@ -105,7 +109,11 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         raise SettingsError("LIKEGRAPH_SESSION_RECHECK must be between 0 and 3600 seconds")
     secret = config("LIKEGRAPH_SECRET", default="") or _load_or_create_secret(database_url)
     if len(secret) < MIN_SECRET_LENGTH:
-        raise SettingsError(f"LIKEGRAPH_SECRET must be at least {MIN_SECRET_LENGTH} characters")
+        raise SettingsError(
+            f"LIKEGRAPH_SECRET must be at least {MIN_SECRET_LENGTH} characters: set a longer"
+            " one, or unset it to have one generated."
+        )
+    cors_origins = cors_origins_of(config("LIKEGRAPH_CORS_ORIGINS", default=""))
     epsilon, min_count = _insights_settings(config)
     return Settings(
         database_url=database_url,
@@ -115,6 +123,7 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         session_recheck=recheck,
         insights_epsilon=epsilon,
         insights_min_count=min_count,
+        cors_origins=cors_origins,
     )
 
 
@@ -141,3 +150,22 @@ def _insights_settings(config: Config) -> tuple[float, int]:
     if min_count < 1:
         raise SettingsError("LIKEGRAPH_INSIGHTS_MIN_COUNT must be at least 1")
     return epsilon, min_count
+
+
+def cors_origins_of(value: str) -> tuple[str, ...]:
+    """`LIKEGRAPH_CORS_ORIGINS`: comma-separated origins (`https://app.example`), or `*`."""
+    origins = tuple(o.strip().rstrip("/") for o in value.split(",") if o.strip())
+    for origin in origins:
+        if origin != "*" and not origin.startswith(("http://", "https://")):
+            raise SettingsError(
+                f"LIKEGRAPH_CORS_ORIGINS holds {origin!r}: list origins such as"
+                " https://app.example, separated by commas, or `*` for any origin."
+            )
+    return origins
+
+
+def load_database_url(env_file: str | None = ".env") -> str:
+    """DATABASE_URL alone, for commands that must not create a secret file (`check`)."""
+    config = Config(env_file if env_file and Path(env_file).exists() else None)
+    database_url: str = config("DATABASE_URL", default=DEFAULT_DATABASE_URL)
+    return database_url

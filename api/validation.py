@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from api.errors import BadUserInput
 
@@ -23,9 +24,14 @@ def normalize_handle(handle: str) -> str | None:
 
 
 def valid_handle(handle: str) -> str:
+    """A new account's handle. `...` or `___` fit the shape but name no one a person
+    could tell apart in a list: a handle also needs a letter or a digit."""
     key = normalize_handle(handle)
-    if key is None:
-        raise BadUserInput("A handle is 3 to 30 characters of a-z, 0-9, '_' and '.'.")
+    if key is None or not re.search(r"[a-z0-9]", key):
+        raise BadUserInput(
+            "A handle is 3 to 30 characters of a-z, 0-9, '_' and '.', with at least one"
+            " letter or digit: choose another."
+        )
     return key
 
 
@@ -40,8 +46,20 @@ def storable(text: str, *, nul: bool = False) -> str:
     else:
         unstorable = not nul and "\x00" in text
     if unstorable:
-        raise BadUserInput("The text holds a character that cannot be stored.")
+        raise BadUserInput(
+            "The text holds a character that cannot be stored (a NUL or a lone surrogate):"
+            " remove it and send the text again."
+        )
     return text
+
+
+# Characters that take no room on screen: spaces and separators of every script, control
+# and format characters (a zero-width space or joiner, a direction mark).
+_INVISIBLE_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})
+
+
+def _visible(char: str) -> bool:
+    return not char.isspace() and unicodedata.category(char) not in _INVISIBLE_CATEGORIES
 
 
 def valid_password(password: str) -> str:
@@ -54,12 +72,16 @@ def valid_display_name(display_name: str | None, handle: str) -> str:
     if display_name is None:
         return handle
     name = display_name.strip()
-    if not 1 <= len(name) <= DISPLAY_NAME_MAX:
-        raise BadUserInput(f"A display name has 1 to {DISPLAY_NAME_MAX} characters.")
+    if len(name) > DISPLAY_NAME_MAX or not any(map(_visible, name)):
+        raise BadUserInput(
+            f"A display name has 1 to {DISPLAY_NAME_MAX} characters, at least one of them visible."
+        )
     return storable(name)
 
 
 def valid_caption(caption: str) -> str:
     if len(caption) > CAPTION_MAX:
         raise BadUserInput(f"A caption has at most {CAPTION_MAX} characters.")
+    if not any(map(_visible, caption)):
+        raise BadUserInput("A caption needs at least one visible character: write a few words.")
     return storable(caption)

@@ -127,3 +127,13 @@ async def test_repair_fixes_every_drift_in_one_go_and_check_then_passes(
     code, output = likegraph_check(database_url, tmp_path)
     assert code == 0, output
     assert "no drift" in output
+
+
+def test_check_refuses_a_database_file_that_does_not_exist(tmp_path: Path) -> None:
+    missing = tmp_path / "typo.sqlite3"
+    code, output = likegraph_check(f"sqlite://{missing}", tmp_path)
+    assert code == 2
+    assert f"no database file at {missing}" in output
+    assert "DATABASE_URL" in output
+    # Nothing was made there: no empty database, no secret file.
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

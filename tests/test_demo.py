@@ -294,3 +294,19 @@ async def test_alices_insights_show_her_fans_past_likes(settings: Settings, gql:
     bob = await gql.raw(of_alice, headers=json.loads(logins["bob"]["headers"]))
     assert bob.json()["data"]["account"]["insights"] is None
     assert [e["extensions"]["code"] for e in bob.json()["errors"]] == ["FORBIDDEN"]
+
+
+async def test_carol_approves_alices_pending_request_and_alice_sees_her_like(
+    settings: Settings, gql: Gql
+) -> None:
+    output = await _load(settings)
+    logins = _logins(output)
+    video_id = _popular_id(output)
+    carol, alice = (json.loads(logins[h]["headers"]) for h in ("carol", "alice"))
+    assert "approveFollower" in output  # the demo says how to try it
+
+    approve = 'mutation { approveFollower(handle: "alice") }'
+    response = await gql.raw(approve, headers=carol)
+    assert response.json() == {"data": {"approveFollower": "APPROVED"}}
+    # Rule 4: alice now follows carol, so carol's like joins the likers alice sees.
+    assert await _likers_as(gql, video_id, alice) == (6, {"bob", "carol", "erin", "frank"})

@@ -239,3 +239,31 @@ async def test_every_mutation_but_sign_up_and_log_in_needs_a_viewer(
     assert (erin["followerCount"], erin["followingCount"]) == (0, 0)
     # the same mutation with a token is accepted
     assert "errors" not in await world(document, variables, as_="erin")
+
+
+@pytest.mark.parametrize("handle", ["...", "___", "._.", "_" * 30])
+async def test_a_handle_without_a_letter_or_digit_is_bad_user_input(gql: Gql, handle: str) -> None:
+    result = await gql(SIGN_UP, {"h": handle, "p": PASSWORD})
+    assert error_codes(result) == ["BAD_USER_INPUT"]
+    assert "letter or digit" in result["errors"][0]["message"]
+    assert await gql.ok("query($h: String!) { account(handle: $h) { handle } }", {"h": handle}) == {
+        "account": None
+    }
+
+
+@pytest.mark.parametrize("caption", ["", " ", "   \t\n ", "\u200b\u200d", "\u3000\u00a0"])
+async def test_a_caption_with_nothing_visible_is_bad_user_input(world: World, caption: str) -> None:
+    result = await world(
+        "mutation($c: String!) { createVideo(caption: $c) { id } }", {"c": caption}, as_="erin"
+    )
+    assert error_codes(result) == ["BAD_USER_INPUT"]
+    assert result["errors"][0]["message"].endswith(".")
+    assert await world.video_captions("erin", as_="erin") == []
+
+
+@pytest.mark.parametrize("caption", ["a", "  spaced out  ", "\u200bzero-width then text", "🎬"])
+async def test_a_caption_with_a_visible_character_is_kept_as_written(
+    world: World, caption: str
+) -> None:
+    await world.create_video(caption, as_="erin")
+    assert await world.video_captions("erin", as_="erin") == [caption]

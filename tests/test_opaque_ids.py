@@ -18,8 +18,9 @@ import pytest
 
 from api.app import create_app
 from api.blocks import BlockCipher, to_text
+from api.cursors import INVALID_CURSOR
 from api.errors import BadUserInput
-from api.ids import IdCodec, Kind, decode_id
+from api.ids import INVALID_ID, IdCodec, Kind, decode_id
 from api.keys import derive_key
 from api.settings import Settings
 from models import Like
@@ -140,13 +141,13 @@ async def test_ids_are_stable_across_app_instances_and_differ_with_another_secre
     assert (data["account"]["id"], data["account"]["videos"]["edges"][0]["node"]["id"]) == expected
     assert await _alice_ids(settings) == expected  # a restart: same secret, same IDs
     # Either key refuses the other's IDs as no ID at all.
-    with pytest.raises(BadUserInput, match=r"^Invalid ID\.$"):
+    with pytest.raises(BadUserInput, match=r"^Invalid ID: "):
         IdCodec(OTHER_SECRET).decode(expected[1])
     result = await world(
         "query($id: ID!) { video(id: $id) { id } }", {"id": foreign[1]}, as_="alice"
     )
     assert error_codes(result) == ["BAD_USER_INPUT"]
-    assert result["errors"][0]["message"] == "Invalid ID."
+    assert result["errors"][0]["message"] == INVALID_ID
     assert IdCodec(SECRET).decode(expected[1])[0] is Kind.VIDEO
 
 
@@ -164,7 +165,7 @@ async def test_every_tampered_byte_of_an_id_is_invalid(world: World) -> None:
                 f"v{n}" for n in range(len(variants))
             )
             assert {(e["extensions"]["code"], e["message"]) for e in result["errors"]} == {
-                ("BAD_USER_INPUT", "Invalid ID.")
+                ("BAD_USER_INPUT", INVALID_ID)
             }
         untouched = await world.ok(
             "query($id: ID!) { node(id: $id) { id } }", {"id": global_id}, as_="alice"
@@ -188,7 +189,7 @@ async def test_every_tampered_byte_of_a_cursor_is_invalid(world: World) -> None:
         assert result["data"] == {f"p{n}": None for n in range(len(variants))}
         assert len(result["errors"]) == len(variants)
         assert {(e["extensions"]["code"], e["message"]) for e in result["errors"]} == {
-            ("BAD_USER_INPUT", "Invalid cursor.")
+            ("BAD_USER_INPUT", INVALID_CURSOR)
         }
     fine = await world.ok(
         LIKERS, {"id": world.video_ids[POPULAR], "first": 1, "after": cursor}, as_="bob"
@@ -221,7 +222,7 @@ async def test_a_cursor_works_only_for_its_viewer_and_list_with_one_message(worl
         )
         body = response.json()
         assert error_codes(body) == ["BAD_USER_INPUT"], (viewer, caption)
-        assert body["errors"][0]["message"] == "Invalid cursor."
+        assert body["errors"][0]["message"] == INVALID_CURSOR
         answers.add(response.content)
     assert len(answers) == 1
 
@@ -269,7 +270,7 @@ def test_only_blocks_with_the_fixed_bytes_are_ids() -> None:
     good = bytes([2]) + (42).to_bytes(8, "big") + bytes(7)
     assert codec.decode(to_text(cipher.encrypt(good))) == (Kind.VIDEO, 42)
     for bad in (good[:-1] + b"\x01", bytes([3]) + good[1:], bytes([2]) + bytes(8) + bytes(7)):
-        with pytest.raises(BadUserInput, match=r"^Invalid ID\.$"):
+        with pytest.raises(BadUserInput, match=r"^Invalid ID: "):
             codec.decode(to_text(cipher.encrypt(bad)))
 
 
@@ -278,7 +279,7 @@ async def test_ids_of_the_old_form_are_no_ids(world: World) -> None:
     old = text(f"Video:{pk}".encode())
     result = await world("query($id: ID!) { video(id: $id) { id } }", {"id": old}, as_="alice")
     assert error_codes(result) == ["BAD_USER_INPUT"]
-    assert result["errors"][0]["message"] == "Invalid ID."
+    assert result["errors"][0]["message"] == INVALID_ID
 
 
 def test_ids_without_a_configured_key_fail_loudly() -> None:

@@ -90,6 +90,9 @@ type Mutation {
   removeFollower(handle: String!): FollowStatus!
   block(handle: String!): Boolean!
   unblock(handle: String!): Boolean!
+  updateProfile(displayName: String!): Account!
+  deleteVideo(id: ID!): Boolean!
+  deleteAccount(password: String!): Boolean!
 }
 """  # noqa: E501
 

@@ -1,0 +1,98 @@
+"""The account's lifecycle (CONTRACT section 6): profile changes and deletion (rule 12)."""
+
+from __future__ import annotations
+
+import strawberry
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from api import deletion
+from api.context import Context, Info
+from api.db import write_transaction
+from api.errors import Forbidden, NotFound, Unauthenticated, login_required
+from api.fresh_loaders import FreshLoaders
+from api.loaders import Loaders
+from api.lookups import require_visible_video
+from api.rows import AccountRow
+from api.types import Account
+from api.validation import valid_display_name
+from auth.passwords import verify_password_async
+from auth.sessions import end_all_sessions
+from models import Account as AccountModel
+from models.sql import Sql
+
+ACCOUNT_GONE = "Your account no longer exists: sign up again, or log in as another account."
+WRONG_PASSWORD = "That password is wrong: type this account's current password to delete it."
+
+
+def _viewer_id(ctx: Context) -> int:
+    if ctx.viewer.account_id is None:
+        raise login_required()
+    return ctx.viewer.account_id
+
+
+def _forget_everything(ctx: Context) -> None:
+    """A deletion changes lists, counts and lookups at once: the fields after it in the
+    same document read afresh (CONTRACT section 5, one document, fresh data)."""
+    ctx.loaders = Loaders(ctx.viewer)
+
+
+@strawberry.type
+class LifecycleMutation:
+    @strawberry.mutation(
+        description="Changes the viewer's display name.", extensions=[FreshLoaders()]
+    )
+    async def update_profile(self, info: Info, display_name: str) -> Account:
+        ctx = info.context
+        me = _viewer_id(ctx)
+        name = valid_display_name(display_name, "")  # a name is given: no handle to fall back to
+
+        async def update(conn: BaseDBAsyncClient) -> list[AccountRow]:
+            sql = Sql(conn)
+            rows = await sql.rows(
+                f"UPDATE account SET display_name = {sql.p(name)} WHERE id = {sql.p(me)}"
+                " RETURNING id, handle, display_name, is_private"
+            )
+            return [AccountRow.of(r) for r in rows]
+
+        rows = await write_transaction(update)
+        if not rows:
+            raise Unauthenticated(ACCOUNT_GONE)
+        _forget_everything(ctx)
+        return Account.of(rows[0])
+
+    @strawberry.mutation(
+        description="Deletes one of the viewer's videos and its likes; NOT_FOUND for any"
+        " other video, exactly as for one that does not exist.",
+        extensions=[FreshLoaders()],
+    )
+    async def delete_video(self, info: Info, id: strawberry.ID) -> bool:
+        ctx = info.context
+        me = _viewer_id(ctx)
+        # One path for missing, hidden and someone else's video: the same lookup, then
+        # the same error, with no further statement for any of them.
+        video = await require_visible_video(ctx, id)
+        if video.author.id != me or not await deletion.delete_video(video.id, me):
+            raise NotFound("No video with that ID.")
+        _forget_everything(ctx)
+        return True
+
+    @strawberry.mutation(
+        description="Deletes the viewer's account and everything it owns; its handle is free"
+        " again. Needs the account's password.",
+        extensions=[FreshLoaders()],
+    )
+    async def delete_account(self, info: Info, password: str) -> bool:
+        ctx = info.context
+        me = _viewer_id(ctx)
+        account = await AccountModel.get_or_none(id=me)
+        if account is None:
+            raise Unauthenticated(ACCOUNT_GONE)
+        if not await verify_password_async(account.password_hash, password):
+            raise Forbidden(WRONG_PASSWORD)
+        # Every session ends before the first batch, so no other session of the account
+        # can act while it is deleted (the rows would go with the account anyway).
+        await end_all_sessions(me)
+        if not await deletion.delete_account(me):
+            raise Unauthenticated(ACCOUNT_GONE)  # a concurrent deleteAccount won
+        _forget_everything(ctx)
+        return True
