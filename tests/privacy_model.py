@@ -200,7 +200,9 @@ class PrivacyModel:
         return NONE
 
     def block(self, me: Handle, handle: str) -> bool | Failure:
-        """Works on any existing handle; removes every follow edge of the pair, both ways."""
+        """Works on any existing handle; removes every follow edge of the pair, both ways
+        (rule 7), and each side's likes of the other's videos (rule 11), even when a
+        block existed already."""
         other = handle.lower()
         if other == me:
             return Failure(BAD_USER_INPUT)
@@ -208,6 +210,9 @@ class PrivacyModel:
             return Failure(NOT_FOUND)
         self.follows.pop((me, other), None)
         self.follows.pop((other, me), None)
+        for liker, video in list(self.likes):
+            if {liker, self.authors[video]} == {me, other}:
+                del self.likes[liker, video]
         if (me, other) in self.blocks:
             return False
         self.blocks.add((me, other))
