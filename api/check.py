@@ -96,7 +96,10 @@ LIKE_ACROSS_BLOCK = Invariant(
     # The counters first, while the likes they lose are still there to count.
     repair=(
         "UPDATE video SET like_count = like_count - (SELECT COUNT(*) FROM video_like l"
-        f" WHERE l.video_id = video.id AND {_LIKE_ACROSS_BLOCK.format(l='l')})",
+        f" WHERE l.video_id = video.id AND {_LIKE_ACROSS_BLOCK.format(l='l')})"
+        # Only the videos that lose likes: no write to (nor lock on) any other.
+        f" WHERE id IN (SELECT l.video_id FROM video_like l"
+        f" WHERE {_LIKE_ACROSS_BLOCK.format(l='l')})",
         f"DELETE FROM video_like WHERE {_LIKE_ACROSS_BLOCK.format(l='video_like')}",
     ),
 )
