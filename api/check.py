@@ -1,11 +1,12 @@
 """`likegraph check`: the stored counters and copies against the rows they stand for.
 
-likegraph keeps three things that repeat what other rows already say, each written in
-the same transaction as the rows it summarises: `video.like_count` (the number of
-`video_like` rows), `video_like.liker_public` (NOT the liker's `is_private`) and the
-follow graph's rule 7 (no follow edge across a block, no PENDING request to a public
-account). Drift means a bug or a hand-made change, never a crash: this command finds
-it, and `--repair` fixes all of it in one transaction and says what it fixed.
+likegraph keeps things that repeat what other rows already say, each written in the
+same transaction as the rows it summarises: `video.like_count` (the number of
+`video_like` rows), `video_like.liker_public` (NOT the liker's `is_private`), and what
+the write-side rules of auth/policy.py leave behind: no follow edge and no like across a
+block (rules 7 and 11), no PENDING request to a public account (rule 7). Drift means a
+bug or a hand-made change, never a crash: this command finds it, and `--repair` fixes
+all of it in one transaction and says what it fixed.
 """
 
 from __future__ import annotations
@@ -21,6 +22,12 @@ from tortoise.exceptions import OperationalError
 
 from api import db
 from api.settings import sqlite_path
+from auth.policy import (
+    blocked_pair_sql,
+    requests_approved_on_turning_public_sql,
+    state_sql,
+)
+from models.entities import FollowState
 from models.sql import is_postgres
 
 EXAMPLES = 5
@@ -31,7 +38,7 @@ class Invariant:
     name: str
     what: str  # what a drifted row is, for the report
     find: str  # SELECT of the drifted rows, with the columns the report shows
-    repair: str  # one statement that fixes every drifted row
+    repair: str | tuple[str, ...]  # the statements, in order, that fix every drifted row
 
 
 LIKE_COUNT = Invariant(
@@ -65,21 +72,41 @@ LIKER_PUBLIC = Invariant(
     ),
 )
 
-_ACROSS_A_BLOCK = (
-    "EXISTS (SELECT 1 FROM block b"
-    " WHERE (b.blocker_id = {f}.follower_id AND b.blocked_id = {f}.followee_id)"
-    " OR (b.blocker_id = {f}.followee_id AND b.blocked_id = {f}.follower_id))"
-)
-
 FOLLOW_ACROSS_BLOCK = Invariant(
     name="follow_across_block",
     what="follow edges between a blocked pair (rule 7: a block removes them)",
     find=(
         "SELECT f.id AS follow_id, f.follower_id, f.followee_id, f.status FROM follow f"
-        f" WHERE {_ACROSS_A_BLOCK.format(f='f')} ORDER BY f.id"
+        f" WHERE {blocked_pair_sql('f.follower_id', 'f.followee_id')} ORDER BY f.id"
     ),
-    repair=f"DELETE FROM follow WHERE {_ACROSS_A_BLOCK.format(f='follow')}",
+    repair=(
+        f"DELETE FROM follow WHERE {blocked_pair_sql('follow.follower_id', 'follow.followee_id')}"
+    ),
 )
+
+_LIKE_ACROSS_BLOCK = blocked_pair_sql(
+    "{l}.account_id", "(SELECT v.author_id FROM video v WHERE v.id = {l}.video_id)"
+)
+
+LIKE_ACROSS_BLOCK = Invariant(
+    name="like_across_block",
+    what="likes between a blocked pair (rule 11: a block removes them)",
+    find=(
+        "SELECT l.id AS like_id, l.account_id, l.video_id FROM video_like l"
+        f" WHERE {_LIKE_ACROSS_BLOCK.format(l='l')} ORDER BY l.id"
+    ),
+    # The counters first, while the likes they lose are still there to count.
+    repair=(
+        "UPDATE video SET like_count = like_count - (SELECT COUNT(*) FROM video_like l"
+        f" WHERE l.video_id = video.id AND {_LIKE_ACROSS_BLOCK.format(l='l')})"
+        # Only the videos that lose likes: no write to (nor lock on) any other.
+        f" WHERE id IN (SELECT l.video_id FROM video_like l"
+        f" WHERE {_LIKE_ACROSS_BLOCK.format(l='l')})",
+        f"DELETE FROM video_like WHERE {_LIKE_ACROSS_BLOCK.format(l='video_like')}",
+    ),
+)
+
+_PENDING = state_sql(FollowState.PENDING)
 
 PENDING_TO_PUBLIC = Invariant(
     name="pending_to_public",
@@ -87,18 +114,19 @@ PENDING_TO_PUBLIC = Invariant(
     find=(
         "SELECT f.id AS follow_id, f.follower_id, f.followee_id FROM follow f"
         " JOIN account a ON a.id = f.followee_id"
-        " WHERE f.status = 'PENDING' AND NOT a.is_private ORDER BY f.id"
+        f" WHERE f.status = {_PENDING} AND NOT a.is_private ORDER BY f.id"
     ),
-    repair=(
-        "UPDATE follow SET status = 'APPROVED' WHERE status = 'PENDING'"
-        " AND followee_id IN (SELECT id FROM account WHERE NOT is_private)"
+    repair=requests_approved_on_turning_public_sql(
+        "followee_id IN (SELECT id FROM account WHERE NOT is_private)"
     ),
 )
 
 # Blocks first: an edge across a block is deleted, not approved, when both apply.
+# like_count before like_across_block, whose repair lowers exact counters by what it removes.
 INVARIANTS: tuple[Invariant, ...] = (
     LIKE_COUNT,
     LIKER_PUBLIC,
+    LIKE_ACROSS_BLOCK,
     FOLLOW_ACROSS_BLOCK,
     PENDING_TO_PUBLIC,
 )
@@ -143,7 +171,9 @@ async def repair_drift() -> list[Finding]:
         found = await find_drift(conn)
         for finding in found:
             if finding.count:
-                await conn.execute_query(finding.invariant.repair)
+                repair = finding.invariant.repair
+                for statement in (repair,) if isinstance(repair, str) else repair:
+                    await conn.execute_query(statement)
         left = [f for f in await find_drift(conn) if f.count]
         if left:  # a repair statement that misses a case is a bug: undo everything
             raise RuntimeError("drift left after repair: " + "; ".join(f.line() for f in left))

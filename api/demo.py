@@ -73,8 +73,8 @@ CAST: tuple[Persona, ...] = (
         "mallory",
         "Mallory Moss",
         False,
-        "public liker that alice blocked after the like: it still counts in likeCount,"
-        " but alice and mallory no longer see each other",
+        "public liker of erin's video that alice blocked: alice no longer sees her like"
+        " there, and alice and mallory no longer see each other",
     ),
 )
 
@@ -98,7 +98,9 @@ FOLLOWS: tuple[tuple[str, str], ...] = (
 APPROVALS: tuple[tuple[str, str], ...] = (("bob", "alice"), ("dave", "bob"))  # (approver, follower)
 # (liker, (author, caption)), in the order the likes are made: newest like first in lists.
 LIKES: tuple[tuple[str, tuple[str, str]], ...] = (
-    ("mallory", POPULAR),  # before the block: a block does not erase a like
+    # Of erin's video, not alice's: a block removes the pair's likes of each other's
+    # videos (rule 11), this one stays, hidden from alice alone.
+    ("mallory", ("erin", "First try at latte art")),
     ("erin", POPULAR),
     ("frank", POPULAR),
     ("dave", POPULAR),

@@ -14,9 +14,21 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, Generic, TypeVar
 
-from api.rows import AccountRow, LikeRow, LikerRow, VideoRow, to_datetime
-from auth.policy import Owner, content_visible_sql, liker_streams_sql, video_visible_sql
+from api.rows import AccountRow, EdgeRow, LikeRow, LikerRow, VideoRow, to_datetime
+from auth.policy import (
+    FOLLOWER_STATE,
+    Owner,
+    blocked_entry_visible_sql,
+    content_visible_sql,
+    graph_entry_visible_sql,
+    graph_lists_visible_sql,
+    liker_streams_sql,
+    self_only_sql,
+    state_sql,
+    video_visible_sql,
+)
 from auth.viewer import Viewer
+from models.entities import FollowState
 from models.sql import Sql
 
 T = TypeVar("T")
@@ -131,4 +143,95 @@ async def likes_pages(viewer: Viewer, requests: Sequence[PageRequest]) -> list[P
                     video=VideoRow.of(row),
                 )
             )
+    return [_cut(found[n], req.first) for n, req in enumerate(requests)]
+
+
+@dataclass(frozen=True)
+class GraphList:
+    """One of rule 10's lists: the edges of one table that hang off the owner, each the
+    account at the other end, behind the policy's owner gate and entry filter."""
+
+    kind: str  # the cursor's list kind, and the field's name
+    table: str  # follow or block
+    owner_column: str
+    entry_column: str
+    condition: str  # which edges count, over the alias `e`
+    owner_rule: OwnerRule
+    entry_rule: OwnerRule
+
+
+_FOLLOWS = f"e.status = {state_sql(FOLLOWER_STATE)}"
+_REQUESTS = f"e.status = {state_sql(FollowState.PENDING)}"
+
+FOLLOWERS = GraphList(
+    "followers",
+    "follow",
+    "followee_id",
+    "follower_id",
+    _FOLLOWS,
+    graph_lists_visible_sql,
+    graph_entry_visible_sql,
+)
+FOLLOWING = GraphList(
+    "following",
+    "follow",
+    "follower_id",
+    "followee_id",
+    _FOLLOWS,
+    graph_lists_visible_sql,
+    graph_entry_visible_sql,
+)
+FOLLOW_REQUESTS = GraphList(
+    "followRequests",
+    "follow",
+    "followee_id",
+    "follower_id",
+    _REQUESTS,
+    self_only_sql,
+    graph_entry_visible_sql,
+)
+SENT_FOLLOW_REQUESTS = GraphList(
+    "sentFollowRequests",
+    "follow",
+    "follower_id",
+    "followee_id",
+    _REQUESTS,
+    self_only_sql,
+    graph_entry_visible_sql,
+)
+BLOCKED_ACCOUNTS = GraphList(
+    "blockedAccounts",
+    "block",
+    "blocker_id",
+    "blocked_id",
+    "TRUE",
+    self_only_sql,
+    blocked_entry_visible_sql,
+)
+
+
+async def graph_pages(
+    viewer: Viewer, graph: GraphList, requests: Sequence[PageRequest]
+) -> list[Page[EdgeRow]]:
+    """Rule 10: pages of one graph list, newest edge first, one statement for all of them.
+
+    Each page walks the owner's edges in id order over an index (follow_followee_page_idx,
+    follow_follower_page_idx, block_blocker_page_idx) from the cursor, and the entry filter
+    steps over at most the viewer's blocked pairs.
+    """
+    sql = Sql()
+    parts = [
+        f"SELECT {n} AS req, e.id AS edge_id, {AccountRow.columns('a')}"
+        f" FROM {graph.table} e JOIN account a ON a.id = e.{graph.entry_column}"
+        f" WHERE e.{graph.owner_column} = {sql.p(req.owner_id)} AND {graph.condition}"
+        f"{_after(sql, 'e.id', req.after)}"
+        f" AND {_owner_gate(viewer, sql, req.owner_id, graph.owner_rule)}"
+        f" AND {graph.entry_rule(viewer, sql, Owner.account('a'))}"
+        f" ORDER BY e.id DESC LIMIT {sql.p(req.first + 1)}"
+        for n, req in enumerate(requests)
+    ]
+    found: dict[int, list[EdgeRow]] = defaultdict(list)
+    if parts:
+        for row in await sql.rows(_union(parts)):
+            found[row["req"]].append(EdgeRow(row["edge_id"], AccountRow.of(row)))
     return [_cut(found[n], req.first) for n, req in enumerate(requests)]

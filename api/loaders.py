@@ -7,7 +7,7 @@ request: a block, unfollow or privacy change shows in the very next request.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -15,14 +15,24 @@ from typing import TypeVar
 from strawberry.dataloader import DataLoader
 
 from api import lists
-from api.rows import AccountRow, LikeRow, LikerRow, VideoRow
-from auth.policy import Owner, Relationship, profile_visible_sql, video_visible_sql
+from api.rows import AccountRow, EdgeRow, LikeRow, LikerRow, VideoRow
+from auth.policy import (
+    FOLLOWER_STATE,
+    Owner,
+    Relationship,
+    profile_visible_sql,
+    state_sql,
+    video_visible_sql,
+)
 from auth.relationships import load_relationships
 from auth.viewer import Viewer
 from models.sql import Sql
 
 K = TypeVar("K")
 V = TypeVar("V")
+
+GraphPageLoad = Callable[[Sequence[lists.PageRequest]], Awaitable[list[lists.Page[EdgeRow]]]]
+GraphPageLoader = DataLoader[lists.PageRequest, lists.Page[EdgeRow]]
 
 # Keeps a batched UNION ALL below SQLite's limit of 500 compound terms (2 per likers page).
 MAX_PAGES_PER_STATEMENT = 200
@@ -55,7 +65,7 @@ async def _approved_follow_counts(group: str, ids: Sequence[int]) -> list[int]:
     sql = Sql()
     rows = await sql.rows(
         f"SELECT {group} AS k, COUNT(*) AS n FROM follow WHERE {group} IN ({sql.ps(ids)})"
-        " AND status = 'APPROVED' GROUP BY " + group
+        f" AND status = {state_sql(FOLLOWER_STATE)} GROUP BY {group}"
     )
     found = {r["k"]: r["n"] for r in rows}
     return [found.get(i, 0) for i in ids]
@@ -94,6 +104,36 @@ def _loaders(viewer: Viewer) -> dict[str, DataLoader[object, object]]:
         liked = {r["video_id"] for r in rows}
         return [i in liked for i in ids]
 
+    async def follows_viewer_by_account_id(ids: Sequence[int]) -> list[bool]:
+        """Each account follows the viewer (the policy's follower state); never anonymous,
+        never the viewer itself (no account follows itself)."""
+        if viewer.is_anonymous:
+            return [False] * len(ids)
+        sql = Sql()
+        rows = await sql.rows(
+            f"SELECT follower_id FROM follow WHERE followee_id = {sql.p(viewer.account_id)}"
+            f" AND status = {state_sql(FOLLOWER_STATE)} AND follower_id IN ({sql.ps(ids)})"
+        )
+        following = {r["follower_id"] for r in rows}
+        return [i in following for i in ids]
+
+    async def viewer_blocked_by_account_id(ids: Sequence[int]) -> list[bool]:
+        if viewer.is_anonymous:
+            return [False] * len(ids)
+        sql = Sql()
+        rows = await sql.rows(
+            f"SELECT blocked_id FROM block WHERE blocker_id = {sql.p(viewer.account_id)}"
+            f" AND blocked_id IN ({sql.ps(ids)})"
+        )
+        blocked = {r["blocked_id"] for r in rows}
+        return [i in blocked for i in ids]
+
+    def graph_page(graph: lists.GraphList) -> GraphPageLoad:
+        async def load(reqs: Sequence[lists.PageRequest]) -> list[lists.Page[EdgeRow]]:
+            return await lists.graph_pages(viewer, graph, reqs)
+
+        return load
+
     async def likers_page(reqs: Sequence[lists.PageRequest]) -> list[lists.Page[LikerRow]]:
         return await lists.likers_pages(viewer, reqs)
 
@@ -103,13 +143,16 @@ def _loaders(viewer: Viewer) -> dict[str, DataLoader[object, object]]:
     async def videos_page(reqs: Sequence[lists.PageRequest]) -> list[lists.Page[VideoRow]]:
         return await lists.videos_pages(viewer, reqs)
 
-    pages = {likers_page, likes_page, videos_page}
-    return {
-        fn.__name__: DataLoader(
-            # Each loader is typed where Loaders declares it; this table only builds them.
-            load_fn=fn,  # type: ignore[arg-type]
-            max_batch_size=MAX_PAGES_PER_STATEMENT if fn in pages else 500,
-        )
+    graph_pages = {
+        "followers_page": graph_page(lists.FOLLOWERS),
+        "following_page": graph_page(lists.FOLLOWING),
+        "follow_requests_page": graph_page(lists.FOLLOW_REQUESTS),
+        "sent_follow_requests_page": graph_page(lists.SENT_FOLLOW_REQUESTS),
+        "blocked_accounts_page": graph_page(lists.BLOCKED_ACCOUNTS),
+    }
+    pages = {likers_page, likes_page, videos_page, *graph_pages.values()}
+    functions: dict[str, Callable[..., Awaitable[object]]] = {
+        fn.__name__: fn
         for fn in (
             visible_video_by_id,
             visible_account_by_id,
@@ -118,10 +161,21 @@ def _loaders(viewer: Viewer) -> dict[str, DataLoader[object, object]]:
             follower_count_by_account_id,
             following_count_by_account_id,
             viewer_liked_by_video_id,
+            follows_viewer_by_account_id,
+            viewer_blocked_by_account_id,
             likers_page,
             likes_page,
             videos_page,
         )
+    }
+    functions.update(graph_pages)
+    return {
+        name: DataLoader(
+            # Each loader is typed where Loaders declares it; this table only builds them.
+            load_fn=fn,  # type: ignore[arg-type]
+            max_batch_size=MAX_PAGES_PER_STATEMENT if fn in pages else 500,
+        )
+        for name, fn in functions.items()
     }
 
 
@@ -138,6 +192,13 @@ class Loaders:
     likers_page: DataLoader[lists.PageRequest, lists.Page[LikerRow]] = field(init=False)
     likes_page: DataLoader[lists.PageRequest, lists.Page[LikeRow]] = field(init=False)
     videos_page: DataLoader[lists.PageRequest, lists.Page[VideoRow]] = field(init=False)
+    follows_viewer_by_account_id: DataLoader[int, bool] = field(init=False)
+    viewer_blocked_by_account_id: DataLoader[int, bool] = field(init=False)
+    followers_page: GraphPageLoader = field(init=False)
+    following_page: GraphPageLoader = field(init=False)
+    follow_requests_page: GraphPageLoader = field(init=False)
+    sent_follow_requests_page: GraphPageLoader = field(init=False)
+    blocked_accounts_page: GraphPageLoader = field(init=False)
 
     def __post_init__(self) -> None:
         for name, loader in _loaders(self.viewer).items():

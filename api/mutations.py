@@ -24,7 +24,15 @@ from api.validation import (
     valid_password,
 )
 from auth.passwords import hash_password_async, verify_password_async
-from auth.policy import Owner, blocked_pair_ids_sql, video_visible_sql
+from auth.policy import (
+    FOLLOWER_STATE,
+    Owner,
+    block_removes_sql,
+    blocked_pair_ids_sql,
+    follow_state_on_request_sql,
+    requests_approved_on_turning_public_sql,
+    video_visible_sql,
+)
 from auth.viewer import Viewer
 from models import Account as AccountModel
 from models import Block, Follow, FollowState
@@ -134,11 +142,9 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation):
                     f" WHERE account_id = {sql.p(me)}"
                 )
             if not is_private:
-                # Rule 7: an account that turns public approves every pending request.
-                await (
-                    Follow.filter(followee_id=me, status=FollowState.PENDING)
-                    .using_db(conn)
-                    .update(status=FollowState.APPROVED)
+                sql = Sql(conn)
+                await sql.execute(
+                    requests_approved_on_turning_public_sql(f"followee_id = {sql.p(me)}")
                 )
             return await AccountModel.filter(id=me).using_db(conn).first()
 
@@ -163,6 +169,11 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation):
         video = await require_visible_video(ctx, video_id)
 
         async def like(conn: BaseDBAsyncClient) -> None:
+            if is_postgres(conn):
+                # A block between the liker and the author that is under way holds both
+                # rows: wait for it, so the statement below, a fresh snapshot, sees the
+                # block (rule 11: no like can land across a block once it commits).
+                await _lock_pair(conn, me, video.author.id, "FOR SHARE")
             sql = Sql(conn)
             # The liker's privacy is copied onto the row in the same statement; setPrivacy
             # rewrites these copies in its own transaction. On PostgreSQL (READ COMMITTED)
@@ -223,8 +234,7 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation):
             sql = Sql(conn)
             await sql.execute(
                 "INSERT INTO follow (follower_id, followee_id, status, created_at)"
-                f" SELECT {sql.p(me)}, a.id,"
-                " CASE WHEN a.is_private THEN 'PENDING' ELSE 'APPROVED' END,"
+                f" SELECT {sql.p(me)}, a.id, {follow_state_on_request_sql(Owner.account('a'))},"
                 f" {sql.p(datetime.now(UTC))} FROM account a WHERE a.id = {sql.p(other.id)}"
                 f" AND a.id NOT IN ({blocked_pair_ids_sql(Viewer.of(me), sql)})"
                 " ON CONFLICT (follower_id, followee_id) DO NOTHING"
@@ -255,7 +265,7 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation):
         other = await _other_account(info.context, handle)
         await Follow.filter(
             follower_id=other.id, followee_id=me, status=FollowState.PENDING
-        ).update(status=FollowState.APPROVED)
+        ).update(status=FOLLOWER_STATE)
         return await _edge_status(other.id, me)
 
     @strawberry.mutation(
@@ -286,9 +296,13 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation):
                 f" VALUES ({sql.p(me)}, {sql.p(other.id)}, {sql.p(datetime.now(UTC))})"
                 " ON CONFLICT (blocker_id, blocked_id) DO NOTHING RETURNING id"
             )
-            # Rule 7: blocking removes every follow edge between the pair, both ways.
-            await Follow.filter(follower_id=me, followee_id=other.id).using_db(conn).delete()
-            await Follow.filter(follower_id=other.id, followee_id=me).using_db(conn).delete()
+            # Rules 7 and 11: the pair's follow edges and each side's likes of the other's
+            # videos go in this transaction, counters with them. On PostgreSQL a like
+            # between the pair that is under way holds a share lock on both rows (see
+            # likeVideo): the lock above waited for it, so its like is removed here too.
+            sql = Sql(conn)
+            for statement in block_removes_sql(sql, me, other.id):
+                await sql.execute(statement)
             return bool(created)
 
         return await write_transaction(block)

@@ -76,3 +76,11 @@ class LikeRow(NamedTuple):
     liked_at: datetime
     account_id: int
     video: VideoRow
+
+
+class EdgeRow(NamedTuple):
+    """One entry of a graph list: the follow or block row's id (the page's position) and
+    the account at its other end."""
+
+    edge_id: int
+    account: AccountRow

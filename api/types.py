@@ -25,8 +25,9 @@ from api.insights_types import (
     posted_day,
 )
 from api.lists import Page, PageRequest
+from api.loaders import GraphPageLoader
 from api.rows import AccountRow, LikeRow, VideoRow
-from auth.policy import can_read_audience_profile, can_see_profile
+from auth.policy import can_read_audience_profile, can_see_profile, can_see_self_only, is_viewer
 
 MAX_FIRST = 100
 DEFAULT_FIRST = 20
@@ -96,6 +97,24 @@ def edges_of(
 
 def _list_key(info: Info, kind: str, owner_id: int) -> ListKey:
     return ListKey(kind=kind, owner_id=owner_id, viewer_id=info.context.viewer.account_id)
+
+
+async def _account_connection(
+    info: Info,
+    loader: GraphPageLoader,
+    key: ListKey,
+    first: int | None,
+    after: str | None,
+) -> AccountConnection:
+    page = await loader.load(page_request(info, key, first, after))
+    edges, page_info = edges_of(
+        info,
+        key,
+        page,
+        lambda e: e.edge_id,
+        lambda c, e: AccountEdge(cursor=c, node=Account.of(e.account)),
+    )
+    return AccountConnection(edges=edges, page_info=page_info)
 
 
 @strawberry.type
@@ -177,6 +196,74 @@ class Account(Node):
             return None
         return await audience_profile_of(self.row.id)
 
+    @strawberry.field(description="Approved followers, newest edge first.")
+    async def followers(
+        self, info: Info, first: int | None = 20, after: str | None = strawberry.UNSET
+    ) -> AccountConnection:
+        key = _list_key(info, "followers", self.row.id)
+        loader = info.context.loaders.followers_page
+        return await _account_connection(info, loader, key, first, after)
+
+    @strawberry.field(description="Approved followings, newest edge first.")
+    async def following(
+        self, info: Info, first: int | None = 20, after: str | None = strawberry.UNSET
+    ) -> AccountConnection:
+        key = _list_key(info, "following", self.row.id)
+        loader = info.context.loaders.following_page
+        return await _account_connection(info, loader, key, first, after)
+
+    @strawberry.field(
+        description="This account follows the viewer (APPROVED); false for anonymous and self."
+    )
+    async def follows_viewer(self, info: Info) -> bool:
+        return await info.context.loaders.follows_viewer_by_account_id.load(self.row.id)
+
+    @strawberry.field(description="The viewer blocked this account.")
+    async def viewer_has_blocked(self, info: Info) -> bool:
+        return await info.context.loaders.viewer_blocked_by_account_id.load(self.row.id)
+
+    async def _own_list(
+        self, info: Info, kind: str, first: int | None, after: str | None
+    ) -> AccountConnection | None:
+        # The self-only rule (rule 10) decides; a null, not an error, for anyone else.
+        if not can_see_self_only(info.context.viewer, self.row.id):
+            return None
+        loader: GraphPageLoader = getattr(info.context.loaders, _OWN_LIST_LOADERS[kind])
+        return await _account_connection(
+            info, loader, _list_key(info, kind, self.row.id), first, after
+        )
+
+    @strawberry.field(
+        description="PENDING requests to this account, newest first; null for anyone else."
+    )
+    async def follow_requests(
+        self, info: Info, first: int | None = 20, after: str | None = strawberry.UNSET
+    ) -> AccountConnection | None:
+        return await self._own_list(info, "followRequests", first, after)
+
+    @strawberry.field(
+        description="This account's own PENDING requests, newest first; null for anyone else."
+    )
+    async def sent_follow_requests(
+        self, info: Info, first: int | None = 20, after: str | None = strawberry.UNSET
+    ) -> AccountConnection | None:
+        return await self._own_list(info, "sentFollowRequests", first, after)
+
+    @strawberry.field(
+        description="Accounts this account blocked, newest block first; null for anyone else."
+    )
+    async def blocked_accounts(
+        self, info: Info, first: int | None = 20, after: str | None = strawberry.UNSET
+    ) -> AccountConnection | None:
+        return await self._own_list(info, "blockedAccounts", first, after)
+
+
+_OWN_LIST_LOADERS = {
+    "followRequests": "follow_requests_page",
+    "sentFollowRequests": "sent_follow_requests_page",
+    "blockedAccounts": "blocked_accounts_page",
+}
+
 
 @strawberry.type
 class Video(Node):
@@ -203,6 +290,11 @@ class Video(Node):
     @strawberry.field
     async def viewer_has_liked(self, info: Info) -> bool:
         return await info.context.loaders.viewer_liked_by_video_id.load(self.row.id)
+
+    @strawberry.field(description="The viewer is this video's author; false for anonymous.")
+    def viewer_is_author(self, info: Info) -> bool:
+        # The video row carries its author: nothing to load, so nothing to batch.
+        return is_viewer(info.context.viewer, self.row.author.id)
 
     @strawberry.field(description="The likers this viewer may see, newest like first.")
     async def likers(
@@ -268,6 +360,18 @@ class LikeEdge:
 @strawberry.type
 class LikeConnection:
     edges: list[LikeEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class AccountEdge:
+    cursor: str
+    node: Account
+
+
+@strawberry.type
+class AccountConnection:
+    edges: list[AccountEdge]
     page_info: PageInfo
 
 

@@ -1,4 +1,5 @@
-"""Every privacy rule of CONTRACT section 4, written once.
+"""Every privacy rule, written once: the read side (rules 1 to 10) and the write side
+(what the mutations store: rules 7 and 11). docs/privacy-rules.md lists them all.
 
 The content rule is an ordered list of named rules. Each rule has two halves side by
 side: a yes/no test for one account whose relationship facts are loaded, and a SQL
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from auth.viewer import Viewer
+from models.entities import FollowState
 from models.sql import Sql
 
 
@@ -29,12 +31,12 @@ class Relationship:
     owner_id: int
     owner_private: bool
     blocked_pair: bool  # either side blocked the other
-    follow_state: str | None  # the viewer's edge to the owner: None, "PENDING", "APPROVED"
+    follow_state: str | None  # the viewer's edge to the owner: None or a FollowState value
 
     @property
     def viewer_follows(self) -> bool:
         """A *follows* B only through an APPROVED edge; a PENDING request grants nothing."""
-        return self.follow_state == "APPROVED"
+        return self.follow_state == FOLLOWER_STATE
 
 
 @dataclass(frozen=True)
@@ -56,12 +58,22 @@ class Owner:
 
 FALSE = "FALSE"
 
+# What counts as a follower (the words of section 4): A follows B when the edge A→B is in
+# this state. A PENDING request grants nothing, is counted nowhere and listed only to the
+# two accounts it joins (rule 10's self-only lists).
+FOLLOWER_STATE = FollowState.APPROVED
+
+
+def state_sql(state: FollowState) -> str:
+    """A follow state as a SQL literal (the enum's values are fixed identifiers)."""
+    return f"'{state.value}'"
+
 
 def approved_followees_sql(viewer: Viewer, sql: Sql) -> str:
     """Accounts the viewer follows (an APPROVED edge; a PENDING one grants nothing)."""
     return (
         f"SELECT followee_id FROM follow WHERE follower_id = {sql.p(viewer.account_id)}"
-        " AND status = 'APPROVED'"
+        f" AND status = {state_sql(FOLLOWER_STATE)}"
     )
 
 
@@ -212,6 +224,128 @@ def liker_streams_sql(viewer: Viewer, sql: Sql, like_alias: str, video_id: int) 
         f" FROM ({followed_or_self}) AS f)"
     )
     return [public_visible, private_visible]
+
+
+# -- Rule 10: the social graph's lists --------------------------------------------------------
+
+
+def can_see_graph_lists(viewer: Viewer, owner: Relationship) -> bool:
+    """Rule 10: `followers` and `following` of an account are its content (rule 1)."""
+    return can_see_content(viewer, owner)
+
+
+def graph_lists_visible_sql(viewer: Viewer, sql: Sql, owner: Owner) -> str:
+    """Rule 10 as SQL over the list's owner."""
+    return content_visible_sql(viewer, sql, owner)
+
+
+def can_see_graph_entry(viewer: Viewer, entry: Relationship) -> bool:
+    """Rule 10: each entry of a graph list is a profile (rule 6): none across a blocked pair."""
+    return can_see_profile(viewer, entry)
+
+
+def graph_entry_visible_sql(viewer: Viewer, sql: Sql, entry: Owner) -> str:
+    """Rule 10's entry filter as SQL."""
+    return profile_visible_sql(viewer, sql, entry)
+
+
+def is_viewer(viewer: Viewer, account_id: int) -> bool:
+    """The account is the viewer itself (rules 8 and 10; `Video.viewerIsAuthor`)."""
+    return not viewer.is_anonymous and viewer.account_id == account_id
+
+
+def can_see_self_only(viewer: Viewer, owner_id: int) -> bool:
+    """Rule 10: `followRequests`, `sentFollowRequests` and `blockedAccounts` are the
+    account's own; anyone else (the anonymous viewer included) gets null."""
+    return is_viewer(viewer, owner_id)
+
+
+def self_only_sql(viewer: Viewer, sql: Sql, owner: Owner) -> str:
+    """The self-only rule as SQL over the list's owner."""
+    return _is_self_sql(viewer, sql, owner)
+
+
+def can_see_blocked_entry(viewer: Viewer, entry: Relationship) -> bool:
+    """Rule 10: `blockedAccounts` is the one list that shows profiles across a blocked pair,
+    its owner's own blocks; the self-only gate has already made the viewer its owner, and
+    the list's rows are the blocks the owner made, never the ones made against it."""
+    return True
+
+
+def blocked_entry_visible_sql(viewer: Viewer, sql: Sql, entry: Owner) -> str:
+    """`can_see_blocked_entry` as SQL."""
+    return "TRUE"
+
+
+# -- The write side: what the mutations store (rules 7 and 11) ----------------------------------
+#
+# The mutations, the loaders and `likegraph check` all take these from here, so what a follow
+# becomes, what a privacy change approves and what a block removes are each written once.
+
+
+def follow_state_on_request(followee_private: bool) -> FollowState:
+    """Rule 7: following a public account is APPROVED at once, a private one PENDING."""
+    return FollowState.PENDING if followee_private else FollowState.APPROVED
+
+
+def follow_state_on_request_sql(followee: Owner) -> str:
+    """`follow_state_on_request` as a SQL expression over the followee's row, built from it."""
+    private, public = follow_state_on_request(True), follow_state_on_request(False)
+    return f"CASE WHEN {followee.is_private} THEN {state_sql(private)} ELSE {state_sql(public)} END"
+
+
+def state_on_turning_public(state: FollowState) -> FollowState:
+    """Rule 7: an account that turns public approves every pending request to it (and one
+    that turns private keeps the followers it has)."""
+    return FOLLOWER_STATE if state is FollowState.PENDING else state
+
+
+def requests_approved_on_turning_public_sql(followees: str) -> str:
+    """`state_on_turning_public` as one UPDATE of the follow table, for the requests to the
+    accounts `followees` (a SQL condition on `followee_id`) names."""
+    pending = FollowState.PENDING
+    return (
+        f"UPDATE follow SET status = {state_sql(state_on_turning_public(pending))}"
+        f" WHERE status = {state_sql(pending)} AND {followees}"
+    )
+
+
+def blocked_pair_sql(first: str, second: str) -> str:
+    """A SQL condition: the accounts `first` and `second` (SQL expressions) are a blocked
+    pair, either of them the blocker."""
+    return (
+        "EXISTS (SELECT 1 FROM block bp"
+        f" WHERE (bp.blocker_id = {first} AND bp.blocked_id = {second})"
+        f" OR (bp.blocker_id = {second} AND bp.blocked_id = {first}))"
+    )
+
+
+def block_removes_sql(sql: Sql, blocker_id: int, blocked_id: int) -> list[str]:
+    """Rules 7 and 11: what a block removes, as statements to run in the block's transaction
+    in this order, each with `sql`'s two parameters (the pair). Every follow edge between
+    the pair, both ways; and each side's likes of the other's videos, each counter lowered
+    before its likes go (an account likes a video at most once: by one per liker), so
+    `likeCount` stays exact. Unblocking restores none of it."""
+    a, b = sql.p(blocker_id), sql.p(blocked_id)
+    statements = [
+        f"DELETE FROM follow WHERE (follower_id = {a} AND followee_id = {b})"
+        f" OR (follower_id = {b} AND followee_id = {a})"
+    ]
+    for liker, author in ((a, b), (b, a)):
+        statements.append(
+            f"UPDATE video SET like_count = like_count - 1 WHERE author_id = {author}"
+            f" AND id IN (SELECT video_id FROM video_like WHERE account_id = {liker})"
+        )
+        statements.append(
+            f"DELETE FROM video_like WHERE account_id = {liker}"
+            f" AND video_id IN (SELECT id FROM video WHERE author_id = {author})"
+        )
+    return statements
+
+
+def block_removes_like(liker_id: int, author_id: int, blocker_id: int, blocked_id: int) -> bool:
+    """Rule 11's yes/no form: does a block between the two remove this like?"""
+    return {liker_id, author_id} == {blocker_id, blocked_id}
 
 
 def can_read_insights(viewer: Viewer, owner_id: int) -> bool:

@@ -87,6 +87,9 @@ class Follow(Model):
         indexes = (
             Index(fields=("follower_id", "status", "followee_id"), name="follow_follower_idx"),
             Index(fields=("followee_id", "status", "follower_id"), name="follow_followee_idx"),
+            # Rule 10's lists, newest edge first (followers, following, both request lists).
+            Index(fields=("followee_id", "status", "id"), name="follow_followee_page_idx"),
+            Index(fields=("follower_id", "status", "id"), name="follow_follower_page_idx"),
         )
 
 
@@ -105,7 +108,11 @@ class Block(Model):
     class Meta:
         table = "block"
         unique_together = (("blocker_id", "blocked_id"),)
-        indexes = (Index(fields=("blocked_id", "blocker_id"), name="block_blocked_idx"),)
+        indexes = (
+            Index(fields=("blocked_id", "blocker_id"), name="block_blocked_idx"),
+            # blockedAccounts, newest block first.
+            Index(fields=("blocker_id", "id"), name="block_blocker_page_idx"),
+        )
 
 
 class Session(Model):

@@ -49,7 +49,8 @@ class PrivacyModel:
 
     private: dict[Handle, bool] = field(default_factory=dict)  # in sign-up order
     follows: dict[tuple[Handle, Handle], str] = field(default_factory=dict)  # PENDING/APPROVED
-    blocks: set[tuple[Handle, Handle]] = field(default_factory=set)  # (blocker, blocked)
+    # (blocker, blocked), oldest block first (a dict keeps the order blocks were made in).
+    blocks: dict[tuple[Handle, Handle], None] = field(default_factory=dict)
     authors: list[Handle] = field(default_factory=list)  # video n's author
     # (liker, video) -> the like's position in time; a higher number is a newer like.
     likes: dict[tuple[Handle, int], int] = field(default_factory=dict)
@@ -117,6 +118,38 @@ class PrivacyModel:
         if not self.can_see_content(viewer, owner):
             return []
         return [v for v in reversed(range(len(self.authors))) if self.authors[v] == owner]
+
+    def _edges(self, owner: Handle, state: str, *, to_owner: bool) -> list[Handle]:
+        """The other ends of the owner's edges in `state`, newest edge first (an edge keeps
+        its place when approved: `follows` keeps the order edges were first made in)."""
+        edges = reversed(self.follows.items())
+        if to_owner:
+            return [a for (a, b), s in edges if b == owner and s == state]
+        return [b for (a, b), s in edges if a == owner and s == state]
+
+    def graph_list(self, viewer: Viewer, owner: Handle, kind: str) -> list[Handle] | None:
+        """Rule 10: `followers`, `following` (the owner's content, APPROVED edges) and the
+        self-only `followRequests`, `sentFollowRequests`, `blockedAccounts` (None for anyone
+        but the owner); every entry but a blocked one is a profile the viewer may see."""
+        if kind in ("followers", "following"):
+            if not self.can_see_content(viewer, owner):
+                return []
+            state = APPROVED
+        elif viewer != owner:
+            return None
+        else:
+            state = PENDING
+        if kind == "blockedAccounts":
+            return [b for (a, b) in reversed(self.blocks) if a == owner]
+        to_owner = kind in ("followers", "followRequests")
+        entries = self._edges(owner, state, to_owner=to_owner)
+        return [e for e in entries if self.can_see_profile(viewer, e)]
+
+    def follows_viewer(self, viewer: Viewer, owner: Handle) -> bool:
+        return viewer is not None and self.follows_(owner, viewer)
+
+    def viewer_has_blocked(self, viewer: Viewer, owner: Handle) -> bool:
+        return viewer is not None and (viewer, owner) in self.blocks
 
     def follow_status(self, a: Handle, b: Handle) -> str:
         return self.follows.get((a, b), NONE)
@@ -200,7 +233,9 @@ class PrivacyModel:
         return NONE
 
     def block(self, me: Handle, handle: str) -> bool | Failure:
-        """Works on any existing handle; removes every follow edge of the pair, both ways."""
+        """Works on any existing handle; removes every follow edge of the pair, both ways
+        (rule 7), and each side's likes of the other's videos (rule 11), even when a
+        block existed already."""
         other = handle.lower()
         if other == me:
             return Failure(BAD_USER_INPUT)
@@ -208,9 +243,12 @@ class PrivacyModel:
             return Failure(NOT_FOUND)
         self.follows.pop((me, other), None)
         self.follows.pop((other, me), None)
+        for liker, video in list(self.likes):
+            if {liker, self.authors[video]} == {me, other}:
+                del self.likes[liker, video]
         if (me, other) in self.blocks:
             return False
-        self.blocks.add((me, other))
+        self.blocks[me, other] = None
         return True
 
     def unblock(self, me: Handle, handle: str) -> bool | Failure:
@@ -222,7 +260,7 @@ class PrivacyModel:
             return Failure(NOT_FOUND)
         if (me, other) not in self.blocks:
             return False
-        self.blocks.discard((me, other))
+        del self.blocks[me, other]
         return True
 
     def create_video(self, me: Handle) -> int:

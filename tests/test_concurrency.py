@@ -417,3 +417,47 @@ async def test_transactions_that_deadlock_are_run_again_and_each_counts_once(
     )
     assert attempts == (3 if ENGINE == "postgres" else 2)
     assert [v.like_count for v in await Video.filter(id__in=[first, second])] == [2, 2]
+
+
+async def test_likes_racing_blocks_leave_no_like_across_a_block_and_exact_counts(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Rule 11 under concurrency: each fan likes the star's video and the star likes each
+    fan's video while a third of them block the star and the star blocks another third.
+    Afterwards no like joins a blocked pair, and every likeCount equals its stored likes."""
+    star = (await seed_accounts("star", 1))[0]
+    fans = await seed_accounts("fan", 24)
+    star_video = await seed_video(star)
+    fan_videos = {f.id: await seed_video(f) for f in fans}
+    blocked_by_star, blocking_star = fans[0::3], fans[1::3]
+
+    async with live_server(database_url, tmp_path) as server, Api(server) as api:
+
+        async def allowed(call: Any) -> None:
+            # A like across a block that committed first is NOT_FOUND (rule 2); nothing else.
+            result = await call
+            codes = {e["extensions"]["code"] for e in result.get("errors", [])}
+            assert codes <= {"NOT_FOUND"}, result
+
+        calls = []
+        for fan in fans:
+            calls.append(allowed(api.call(LIKE, {"v": star_video}, fan.token)))
+            calls.append(allowed(api.call(LIKE, {"v": fan_videos[fan.id]}, star.token)))
+        calls += [allowed(api.call(BLOCK, {"h": f.handle}, star.token)) for f in blocked_by_star]
+        calls += [allowed(api.call(BLOCK, {"h": star.handle}, f.token)) for f in blocking_star]
+        random.Random(11).shuffle(calls)
+        await asyncio.gather(*calls)
+
+    sql = Sql()
+    across = await sql.rows(
+        "SELECT l.id FROM video_like l JOIN video v ON v.id = l.video_id JOIN block b"
+        " ON (b.blocker_id = l.account_id AND b.blocked_id = v.author_id)"
+        " OR (b.blocker_id = v.author_id AND b.blocked_id = l.account_id)"
+    )
+    assert across == []
+    for video in await Video.all():
+        assert video.like_count == await Like.filter(video_id=video.id).count(), video.id
+    # The fans outside any block kept their like, and the star kept hers of their videos.
+    for fan in fans[2::3]:
+        assert await Like.exists(account_id=fan.id, video_id=video_pk(star_video))
+        assert await Like.exists(account_id=star.id, video_id=video_pk(fan_videos[fan.id]))

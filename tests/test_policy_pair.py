@@ -17,14 +17,35 @@ from dataclasses import dataclass
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from api.lists import (
+    BLOCKED_ACCOUNTS,
+    FOLLOW_REQUESTS,
+    FOLLOWERS,
+    FOLLOWING,
+    SENT_FOLLOW_REQUESTS,
+    GraphList,
+    PageRequest,
+    graph_pages,
+)
 from auth.policy import (
     Owner,
+    block_removes_like,
+    block_removes_sql,
+    can_see_blocked_entry,
     can_see_content,
+    can_see_graph_entry,
+    can_see_graph_lists,
     can_see_profile,
+    can_see_self_only,
     can_see_video,
     content_visible_sql,
+    follow_state_on_request,
+    follow_state_on_request_sql,
     liker_streams_sql,
     profile_visible_sql,
+    requests_approved_on_turning_public_sql,
+    self_only_sql,
+    state_on_turning_public,
     video_visible_sql,
 )
 from auth.relationships import load_relationships
@@ -130,7 +151,7 @@ def model_of(world: World) -> PrivacyModel:
         model.private[str(n)] = p
     for a, b, status in world.follows:
         model.follows[str(a), str(b)] = status
-    model.blocks = {(str(a), str(b)) for a, b in world.blocks}
+    model.blocks = dict.fromkeys((str(a), str(b)) for a, b in world.blocks)
     model.authors = [str(a) for a in world.authors]
     return model
 
@@ -215,3 +236,104 @@ async def test_liker_streams_together_list_exactly_the_likers_whose_content_is_v
                 if video == v and can_see_content(viewer, facts[built.account_ids[liker]])
             ]
             assert sorted(streamed) == sorted(expected), (name, v, world)
+
+
+GRAPH_LISTS = (FOLLOWERS, FOLLOWING, FOLLOW_REQUESTS, SENT_FOLLOW_REQUESTS, BLOCKED_ACCOUNTS)
+
+
+def expected_entries(world: World, graph: GraphList, owner: int) -> list[int]:
+    """The other ends of `owner`'s edges in `graph`'s table and state, newest edge first
+    (edges are written in World order, so their ids are in that order)."""
+    if graph.table == "block":
+        return [b for a, b in reversed(world.blocks) if a == owner]
+    state = PENDING if graph in (FOLLOW_REQUESTS, SENT_FOLLOW_REQUESTS) else APPROVED
+    to_owner = graph.owner_column == "followee_id"
+    return [
+        (a if to_owner else b)
+        for a, b, s in reversed(world.follows)
+        if s == state and (b if to_owner else a) == owner
+    ]
+
+
+@POLICY_PAIR_SETTINGS
+@given(world=worlds(reachable=False))
+async def test_graph_lists_select_what_their_yes_no_rules_select(
+    database_url: str, world: World
+) -> None:
+    """Rule 10, for every viewer, owner and list: the SQL pages (owner gate and entry filter
+    spliced in) hold exactly the entries that the yes/no forms admit, and the model's."""
+    built = await build_world(world)
+    model = model_of(world)
+    for viewer, name in viewers(built):
+        facts = await load_relationships(viewer, built.account_ids)
+        index = {pk: n for n, pk in enumerate(built.account_ids)}
+        for graph in GRAPH_LISTS:
+            requests = [PageRequest(owner_id=pk, first=100, after=None) for pk in built.account_ids]
+            pages = await graph_pages(viewer, graph, requests)
+            self_only = graph.owner_rule is self_only_sql
+            for owner, (pk, page) in enumerate(zip(built.account_ids, pages, strict=True)):
+                listed = [index[row.account.id] for row in page.items]
+                if self_only:
+                    gate = can_see_self_only(viewer, pk)
+                else:
+                    gate = can_see_graph_lists(viewer, facts[pk])
+                entry_rule = (
+                    can_see_blocked_entry if graph.table == "block" else can_see_graph_entry
+                )
+                expected = [
+                    e
+                    for e in expected_entries(world, graph, owner)
+                    if gate and entry_rule(viewer, facts[built.account_ids[e]])
+                ]
+                assert listed == expected, (name, owner, graph.kind, world)
+                modelled = model.graph_list(name, str(owner), graph.kind)
+                assert (modelled is not None) is (gate or not self_only), (name, owner, graph.kind)
+                assert [str(e) for e in listed] == (modelled or []), (name, owner, graph.kind)
+
+
+@POLICY_PAIR_SETTINGS
+@given(world=worlds(reachable=False), pair=st.tuples(st.integers(0, 5), st.integers(0, 5)))
+async def test_write_rules_store_what_their_yes_no_forms_say(
+    database_url: str, world: World, pair: tuple[int, int]
+) -> None:
+    """The write side: a request's first state, what turning public approves and what a
+    block removes, each run as SQL on a random world, against its yes/no form."""
+    built = await build_world(world)
+    ids = built.account_ids
+    n = len(ids)
+    blocker, blocked = ids[pair[0] % n], ids[pair[1] % n]
+
+    sql = Sql()
+    rows = await sql.rows(
+        f"SELECT a.id, {follow_state_on_request_sql(Owner.account('a'))} AS state FROM account a"
+    )
+    for row in rows:
+        private = world.private[ids.index(row["id"])]
+        assert row["state"] == follow_state_on_request(private).value
+
+    # Turning public: the requests to `blocked` (as the account that turns public).
+    before = {(e.follower_id, e.followee_id): e.status for e in await Follow.all()}
+    sql = Sql()
+    await sql.execute(requests_approved_on_turning_public_sql(f"followee_id = {sql.p(blocked)}"))
+    after = {(e.follower_id, e.followee_id): e.status for e in await Follow.all()}
+    assert after == {
+        edge: state_on_turning_public(state) if edge[1] == blocked else state
+        for edge, state in before.items()
+    }
+
+    # A block between the pair (a self-pair too: the SQL must then remove only self-likes).
+    authors = {v.id: v.author_id for v in await Video.all()}
+    likes = [(like.account_id, like.video_id) for like in await Like.all()]
+    sql = Sql()
+    for statement in block_removes_sql(sql, blocker, blocked):
+        await sql.execute(statement)
+    kept = [
+        (liker, video)
+        for liker, video in likes
+        if not block_removes_like(liker, authors[video], blocker, blocked)
+    ]
+    assert sorted((like.account_id, like.video_id) for like in await Like.all()) == sorted(kept)
+    counts = Counter(video for _, video in kept)
+    assert {v.id: v.like_count for v in await Video.all()} == {v: counts[v] for v in authors}
+    follows = [(e.follower_id, e.followee_id) for e in await Follow.all()]
+    assert all({a, b} != {blocker, blocked} for a, b in follows)

@@ -161,3 +161,73 @@ async def test_likers_of_many_videos_by_alias_run_the_same_statements_as_of_two(
         expected = PUBLIC_LIKERS if viewer is None else 10
         assert {len(v["likers"]["edges"]) for v in lots.values()} == {expected}
         assert len(two.statements) == len(many.statements) <= MAX_STATEMENTS
+
+
+GRAPH = """
+query Graph($first: Int!) {
+  account(handle: "hub") {
+    following(first: $first) {
+      edges { node {
+        handle followerCount followsViewer viewerHasBlocked
+        followers(first: 10) { edges { node { handle } } pageInfo { hasNextPage } }
+      } }
+    }
+  }
+}
+"""
+FOLLOWED = 50
+FANS = 12
+
+
+async def _graph_world(gql: Gql) -> None:
+    """hub follows FOLLOWED public accounts, each followed by FANS fans (vera among them)."""
+    await gql.sign_up("vera")
+    vera = await Account.get(handle="vera")
+    hub = await Account.create(handle="hub", display_name="Hub", password_hash="-")
+    followed = [
+        await Account.create(handle=f"star{i}", display_name="S", password_hash="-")
+        for i in range(FOLLOWED)
+    ]
+    fans = [vera] + [
+        await Account.create(handle=f"fan{i}", display_name="F", password_hash="-")
+        for i in range(FANS - 1)
+    ]
+    edges = [
+        Follow(follower_id=hub.id, followee_id=s.id, status=FollowState.APPROVED) for s in followed
+    ]
+    edges += [
+        Follow(follower_id=f.id, followee_id=s.id, status=FollowState.APPROVED)
+        for s in followed
+        for f in fans
+    ]
+    # Every other star follows vera back: followsViewer is true for them.
+    edges += [
+        Follow(follower_id=s.id, followee_id=vera.id, status=FollowState.APPROVED)
+        for s in followed[::2]
+    ]
+    await Follow.bulk_create(edges)
+
+
+async def test_a_page_of_accounts_each_with_its_followers_runs_the_same_statements_for_5_or_50(
+    gql: Gql,
+) -> None:
+    await _graph_world(gql)
+    for viewer in (None, "vera"):
+        with counting_statements() as small:
+            five = await gql.ok(GRAPH, {"first": 5}, as_=viewer)
+        with counting_statements() as twenty:
+            page = await gql.ok(GRAPH, {"first": 20}, as_=viewer)
+        with counting_statements() as large:
+            fifty = await gql.ok(GRAPH, {"first": 50}, as_=viewer)
+        sizes = [len(d["account"]["following"]["edges"]) for d in (five, page, fifty)]
+        assert sizes == [5, 20, 50]
+        stars = [e["node"] for e in fifty["account"]["following"]["edges"]]
+        assert {len(s["followers"]["edges"]) for s in stars} == {10}
+        assert {s["followers"]["pageInfo"]["hasNextPage"] for s in stars} == {True}
+        assert {s["followerCount"] for s in stars} == {FANS + 1}
+        follows_back = sum(s["followsViewer"] for s in stars)
+        assert follows_back == (0 if viewer is None else FOLLOWED // 2), viewer
+        # One statement for all the followers pages, whatever their number.
+        assert sum("AS req, e.id AS edge_id" in s for s in large.statements) == 2
+        assert len(small.statements) == len(twenty.statements) == len(large.statements)
+        assert len(large.statements) <= MAX_STATEMENTS, large.statements

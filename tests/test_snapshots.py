@@ -18,7 +18,7 @@ from tests.world import ACCOUNTS, BOB_CLIP, PERSONAS, POPULAR, World
 VOLATILE = frozenset({"id", "cursor", "startCursor", "endCursor", "likedAt", "createdAt"})
 
 VIDEO = """
-  id caption likeCount viewerHasLiked createdAt
+  id caption likeCount viewerHasLiked viewerIsAuthor createdAt
   author { handle }
   likers {
     edges { cursor likedAt node { handle isPrivate } }
@@ -35,14 +35,25 @@ ACCOUNT = """
     edges { cursor node { likedAt account { handle } video { caption author { handle } } } }
     pageInfo { hasNextPage endCursor }
   }
+  followsViewer viewerHasBlocked
+  followers { ...Handles }
+  following { ...Handles }
+  followRequests { ...Handles }
+  sentFollowRequests { ...Handles }
+  blockedAccounts { ...Handles }
 """
+HANDLES = (
+    "fragment Handles on AccountConnection"
+    " { edges { cursor node { handle } } pageInfo { hasNextPage endCursor } }"
+)
 DOCUMENT = (
     "query($popular: ID!, $clip: ID!) {"
     " viewer { handle }"
     f" popularVideo: video(id: $popular) {{ {VIDEO} }}"
     f" bobsClip: video(id: $clip) {{ {VIDEO} }}"
     + "".join(f' {handle}: account(handle: "{handle}") {{ {ACCOUNT} }}' for handle in ACCOUNTS)
-    + " }"
+    + " } "
+    + HANDLES
 )
 
 

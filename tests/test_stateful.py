@@ -100,6 +100,15 @@ class Progress:
             )
 
 
+# Rule 10's lists of an account, walked like the others; the last three are self-only.
+GRAPH_LISTS = (
+    "followers",
+    "following",
+    "followRequests",
+    "sentFollowRequests",
+    "blockedAccounts",
+)
+
 # Fragments keep each document short: parsing and validating it is most of a request's cost.
 FRAGMENTS = {
     "LikerPage": "on LikerConnection { edges { cursor likedAt node { handle } } PI }",
@@ -108,12 +117,18 @@ FRAGMENTS = {
     " video { id likeCount } } } PI }",
     "V": "on Video { id likeCount viewerHasLiked author { handle }"
     " likers(first: $first) { ...LikerPage } }",
+    "AccountPage": "on AccountConnection { edges { cursor node { handle } } PI }",
     "A": "on Account { id handle isPrivate followerCount followingCount viewerFollowStatus"
-    " videos(first: $first) { ...VideoPage } likes(first: $first) { ...LikePage } }",
+    " followsViewer viewerHasBlocked"
+    " videos(first: $first) { ...VideoPage } likes(first: $first) { ...LikePage }"
+    + "".join(f" {kind}(first: $first) {{ ...AccountPage }}" for kind in GRAPH_LISTS)
+    + " }",
     "N": "on Node { id ... on Video { likeCount } ... on Account { handle } }",
 }
 PAGE_INFO = "pageInfo { hasNextPage endCursor }"
-PAGE_OF = {"likers": "LikerPage", "videos": "VideoPage", "likes": "LikePage"}
+PAGE_OF = {"likers": "LikerPage", "videos": "VideoPage", "likes": "LikePage"} | dict.fromkeys(
+    GRAPH_LISTS, "AccountPage"
+)
 
 
 def document(operation: str, declared: list[str], parts: list[str]) -> str:
@@ -200,7 +215,7 @@ class Walk:
 
     parent: str  # "video" or "account"
     owner: str  # the video's global ID or the account's handle
-    kind: str  # "likers", "videos" or "likes"
+    kind: str  # "likers", "videos", "likes" or one of GRAPH_LISTS
     expected: list[Any]
     pages: list[dict[str, Any]] = field(default_factory=list)
 
@@ -490,13 +505,22 @@ class PrivacyMachine(RuleBasedStateMachine):
             assert node == {"id": gid, "handle": handle}, (who, node)
             got = {k: account[k] for k in ("handle", "isPrivate", "followerCount")}
             got |= {k: account[k] for k in ("followingCount", "viewerFollowStatus")}
+            got |= {k: account[k] for k in ("followsViewer", "viewerHasBlocked")}
             assert got == {
                 "handle": profile.handle,
                 "isPrivate": profile.is_private,
                 "followerCount": profile.follower_count,
                 "followingCount": profile.following_count,
                 "viewerFollowStatus": profile.viewer_follow_status,
+                "followsViewer": model.follows_viewer(viewer, handle),
+                "viewerHasBlocked": model.viewer_has_blocked(viewer, handle),
             }, (who, handle)
+            for kind in GRAPH_LISTS:
+                entries = model.graph_list(viewer, handle, kind)
+                if entries is None:  # self-only, and not the viewer's: null, no error
+                    assert account[kind] is None, (who, handle, kind)
+                else:
+                    walks.append(Walk("account", handle, kind, entries, [account[kind]]))
             walks.append(
                 Walk(
                     "account",
@@ -548,7 +572,9 @@ class PrivacyMachine(RuleBasedStateMachine):
             keys = []
             for edge in edges:
                 node = edge["node"]
-                if walk.kind == "likers":
+                if walk.kind in GRAPH_LISTS:
+                    keys.append(node["handle"])
+                elif walk.kind == "likers":
                     video = index[walk.owner]
                     keys.append(node["handle"])
                     self.check_liked_at(node["handle"], video, edge["likedAt"])

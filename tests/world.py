@@ -14,20 +14,20 @@ in the order they are made (likes are listed newest first everywhere):
 - `dora`    private. Approved follower of alice. Not followed by alice. Liked BOB_CLIP
             while she followed bob; bob then removed her (rule 8: she can no longer see it).
 - `erin`    public stranger: follows no one, nobody follows her.
-- `mallory` public. Liked POPULAR, then alice blocked her (alice is the blocker).
+- `mallory` public. Liked POPULAR, then alice blocked her (alice is the blocker): the
+            block removed that like (rule 11).
 - `anon`    no token.
 
-Likes of POPULAR, oldest first: mallory, dora, carol, bob, erin (likeCount 5).
+Likes of POPULAR, oldest first: dora, carol, bob, erin (likeCount 4; mallory's is gone).
 Likes of BOB_CLIP, oldest first: alice, dora (likeCount 2).
 
 So each viewer sees these likers of POPULAR (newest first), by rule 4:
-    anon    erin, mallory             (public likers only)
-    alice   erin, bob                 (bob: she follows him; dora, carol: she does not;
-                                       mallory: blocked pair)
-    bob     erin, bob, mallory        (himself; public likers)
-    carol   erin, carol, mallory      (herself; public likers; a pending request is nothing)
-    dora    erin, dora, mallory       (herself; public likers)
-    erin    erin, mallory             (public likers)
+    anon    erin                      (public likers only)
+    alice   erin, bob                 (bob: she follows him; dora, carol: she does not)
+    bob     erin, bob                 (himself; public likers)
+    carol   erin, carol               (herself; public likers; a pending request is nothing)
+    dora    erin, dora                (herself; public likers)
+    erin    erin                      (public likers)
     mallory POPULAR is null           (blocked pair with its author)
 """
 

@@ -6,7 +6,7 @@ from tortoise.indexes import Index
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0002_sessions")]
+    dependencies = [("models", "0003_graph_indexes")]
 
     initial = False
 
