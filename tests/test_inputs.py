@@ -15,7 +15,10 @@ mutation($h: String!, $p: String!) {
 """
 LOG_IN = "mutation($h: String!, $p: String!) { logIn(handle: $h, password: $p) { token } }"
 PASSWORD = "password123"
-HANDLE_RULE = "A handle is 3 to 30 characters of a-z, 0-9, '_' and '.'."
+HANDLE_RULE = (
+    "A handle is 3 to 30 characters of a-z, 0-9, '_' and '.', with at least one"
+    " letter or digit: choose another."
+)
 
 
 @pytest.mark.parametrize(

@@ -217,12 +217,14 @@ async def test_a_deleted_accounts_handle_is_free_and_names_a_new_account(world: 
     new_id = await world.gql.sign_up("BOB")  # any case: handles are unique without regard to it
     assert new_id != old_id
     assert (await world.ok(NODE, {"id": old_id}, as_="alice"))["node"] is None
-    fresh: Any = await world.account("bob", as_="bob")
+    # bob's old token ended with his account; the new account's own token reads it
+    assert (await world.gql.raw("{ viewer { handle } }", as_="bob")).status_code == 401
+    fresh: Any = await world.account("bob", as_="BOB")
     assert fresh["isPrivate"] is False
     assert (fresh["followerCount"], fresh["followingCount"]) == (0, 0)
     assert fresh["videos"]["edges"] == [] and fresh["likes"]["edges"] == []
     assert fresh["viewerFollowStatus"] == "NONE"
-    assert await world.likers(POPULAR, as_="bob") == ["erin", "mallory"]  # not the old like
+    assert await world.likers(POPULAR, as_="BOB") == ["erin"]  # not the old like
 
 
 async def test_deleting_an_account_in_batches_keeps_every_counter_exact(
