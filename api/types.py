@@ -9,6 +9,7 @@ from typing import TypeVar
 
 import strawberry
 
+from api.app_token_types import AppToken, app_tokens_of
 from api.context import Info
 from api.cursors import ListKey
 from api.errors import BadUserInput
@@ -25,8 +26,9 @@ from api.insights_types import (
     posted_day,
 )
 from api.lists import Page, PageRequest
+from api.permissions import IdentityList
 from api.rows import AccountRow, LikeRow, VideoRow
-from auth.policy import can_read_audience_profile, can_see_profile
+from auth.policy import can_manage_app_tokens, can_read_audience_profile, can_see_profile
 
 MAX_FIRST = 100
 DEFAULT_FIRST = 20
@@ -149,7 +151,9 @@ class Account(Node):
         )
         return VideoConnection(edges=edges, page_info=page_info)
 
-    @strawberry.field(description="This account's likes, newest first.")
+    @strawberry.field(
+        description="This account's likes, newest first.", permission_classes=[IdentityList]
+    )
     async def likes(
         self, info: Info, first: int | None = 20, after: str | None = strawberry.UNSET
     ) -> LikeConnection:
@@ -176,6 +180,12 @@ class Account(Node):
         if not can_read_audience_profile(info.context.viewer, self.row.id):
             return None
         return await audience_profile_of(self.row.id)
+
+    @strawberry.field(description="This account's app tokens, newest first; self only.")
+    async def app_tokens(self, info: Info) -> list[AppToken] | None:
+        if not can_manage_app_tokens(info.context.viewer, self.row.id):
+            return None
+        return await app_tokens_of(self.row.id)
 
 
 @strawberry.type
@@ -204,7 +214,10 @@ class Video(Node):
     async def viewer_has_liked(self, info: Info) -> bool:
         return await info.context.loaders.viewer_liked_by_video_id.load(self.row.id)
 
-    @strawberry.field(description="The likers this viewer may see, newest like first.")
+    @strawberry.field(
+        description="The likers this viewer may see, newest like first.",
+        permission_classes=[IdentityList],
+    )
     async def likers(
         self, info: Info, first: int | None = 20, after: str | None = strawberry.UNSET
     ) -> LikerConnection:
