@@ -19,6 +19,7 @@ from graphql import (
     get_named_type,
 )
 
+from api import app_token_mutations
 from api.app import create_app
 from api.ids import Kind, encode_id
 from api.schema import schema
@@ -125,6 +126,22 @@ async def test_a_token_needs_a_name_and_a_scope(world: World, name: str, scopes:
 async def test_a_name_of_100_characters_is_kept_trimmed(world: World) -> None:
     created = await create_token(world, "alice", "  " + "n" * 100 + " ")
     assert created["appToken"]["name"] == "n" * 100
+
+
+async def test_an_account_holds_a_bounded_number_of_tokens(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Account.appTokens lists them all, so their number is capped (50; 2 here)."""
+    monkeypatch.setattr(app_token_mutations, "MAX_TOKENS", 2)
+    await create_token(world, "alice", "one")
+    await create_token(world, "alice", "two")
+    third = await world(CREATE, {"name": "three", "scopes": INSIGHTS_READ}, as_="alice")
+    assert error_codes(third) == ["BAD_USER_INPUT"]
+    assert third["errors"][0]["message"] == (
+        "An account holds at most 2 app tokens: revoke one first."
+    )
+    # bob's count is his own.
+    await create_token(world, "bob", "one")
 
 
 async def test_only_a_logged_in_account_makes_or_revokes_tokens(world: World) -> None:
