@@ -39,10 +39,11 @@ INVALID_ID = "Invalid ID: use an ID exactly as the API returned it."
 class Kind(StrEnum):
     ACCOUNT = "Account"
     VIDEO = "Video"
+    APP_TOKEN = "AppToken"
 
 
 # Tags are part of every issued ID: never renumber one, only add.
-_TAGS = {Kind.ACCOUNT: 1, Kind.VIDEO: 2}
+_TAGS = {Kind.ACCOUNT: 1, Kind.VIDEO: 2, Kind.APP_TOKEN: 3}
 _KINDS = {tag: kind for kind, tag in _TAGS.items()}
 _PK_BYTES = 8
 _PADDING = bytes(BLOCK_BYTES - 1 - _PK_BYTES)

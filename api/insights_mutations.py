@@ -10,6 +10,7 @@ from api.context import Info
 from api.db import write_transaction
 from api.errors import Unauthenticated, login_required
 from api.fresh_loaders import FreshLoaders
+from api.permissions import NoApps
 from api.types import Account
 from models.sql import Sql
 
@@ -21,6 +22,7 @@ class InsightsMutations:
     @strawberry.mutation(
         description="Sets what creators' insights count this account under; an argument"
         " left out keeps its value, null clears it. Seen by this account only.",
+        permission_classes=[NoApps],
         extensions=[FreshLoaders()],
     )
     async def set_audience_profile(

@@ -12,6 +12,7 @@ from api.errors import Forbidden, NotFound, Unauthenticated, login_required
 from api.fresh_loaders import FreshLoaders
 from api.loaders import Loaders
 from api.lookups import require_visible_video
+from api.permissions import NoApps
 from api.rows import AccountRow
 from api.types import Account
 from api.validation import valid_display_name
@@ -39,7 +40,9 @@ def _forget_everything(ctx: Context) -> None:
 @strawberry.type
 class LifecycleMutation:
     @strawberry.mutation(
-        description="Changes the viewer's display name.", extensions=[FreshLoaders()]
+        description="Changes the viewer's display name.",
+        permission_classes=[NoApps],
+        extensions=[FreshLoaders()],
     )
     async def update_profile(self, info: Info, display_name: str) -> Account:
         ctx = info.context
@@ -63,6 +66,7 @@ class LifecycleMutation:
     @strawberry.mutation(
         description="Deletes one of the viewer's videos and its likes; NOT_FOUND for any"
         " other video, exactly as for one that does not exist.",
+        permission_classes=[NoApps],
         extensions=[FreshLoaders()],
     )
     async def delete_video(self, info: Info, id: strawberry.ID) -> bool:
@@ -79,6 +83,7 @@ class LifecycleMutation:
     @strawberry.mutation(
         description="Deletes the viewer's account and everything it owns; its handle is free"
         " again. Needs the account's password.",
+        permission_classes=[NoApps],
         extensions=[FreshLoaders()],
     )
     async def delete_account(self, info: Info, password: str) -> bool:

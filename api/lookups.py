@@ -56,4 +56,6 @@ async def visible_node(ctx: Context, global_id: str) -> AccountRow | VideoRow | 
     kind, pk = decode_id(global_id)
     if kind is Kind.VIDEO:
         return await visible_video(ctx, pk)
-    return await ctx.loaders.visible_account_by_id.load(pk)
+    if kind is Kind.ACCOUNT:
+        return await ctx.loaders.visible_account_by_id.load(pk)
+    return None  # an app token is not a Node: its ID names nothing here

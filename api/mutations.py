@@ -6,6 +6,7 @@ import strawberry
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 
+from api.app_token_mutations import AppTokenMutations
 from api.context import Context, Info
 from api.db import write_transaction
 from api.errors import BadUserInput, Conflict, NotFound, Unauthenticated, login_required
@@ -13,6 +14,7 @@ from api.fresh_loaders import FreshLoaders
 from api.insights_mutations import InsightsMutations
 from api.lifecycle_mutations import ACCOUNT_GONE, LifecycleMutation
 from api.lookups import require_visible_account, require_visible_video, visible_video
+from api.permissions import NoApps
 from api.rows import AccountRow, VideoRow
 from api.session_mutations import SessionMutations, payload
 from api.types import Account, AuthPayload, FollowStatus, Video
@@ -85,8 +87,8 @@ async def _edge_status(follower_id: int, followee_id: int) -> FollowStatus:
 
 
 @strawberry.type
-class Mutation(SessionMutations, InsightsMutations, LifecycleMutation):
-    @strawberry.mutation(extensions=[FreshLoaders()])
+class Mutation(SessionMutations, InsightsMutations, LifecycleMutation, AppTokenMutations):
+    @strawberry.mutation(permission_classes=[NoApps], extensions=[FreshLoaders()])
     async def sign_up(
         self,
         info: Info,
@@ -113,7 +115,7 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation):
             raise Conflict(HANDLE_TAKEN) from exc
         return await payload(info.context, account)
 
-    @strawberry.mutation(extensions=[FreshLoaders()])
+    @strawberry.mutation(permission_classes=[NoApps], extensions=[FreshLoaders()])
     async def log_in(self, info: Info, handle: str, password: str) -> AuthPayload:
         key = normalize_handle(handle)
         account = None if key is None else await AccountModel.get_or_none(handle=key)
@@ -122,7 +124,7 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation):
             raise Unauthenticated(BAD_LOGIN)
         return await payload(info.context, account)
 
-    @strawberry.mutation(extensions=[FreshLoaders()])
+    @strawberry.mutation(permission_classes=[NoApps], extensions=[FreshLoaders()])
     async def set_privacy(self, info: Info, is_private: bool) -> Account:
         me = _me(info.context)
 
@@ -153,7 +155,7 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation):
             raise Unauthenticated(ACCOUNT_GONE)
         return Account.of(_row(account))
 
-    @strawberry.mutation(extensions=[FreshLoaders()])
+    @strawberry.mutation(permission_classes=[NoApps], extensions=[FreshLoaders()])
     async def create_video(self, info: Info, caption: str) -> Video:
         me = await _my_account_id(info.context)
         text = valid_caption(caption)
@@ -161,7 +163,9 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation):
         return await _fresh_video(info.context, video.id)
 
     @strawberry.mutation(
-        description="Idempotent: a repeat keeps the first likedAt.", extensions=[FreshLoaders()]
+        description="Idempotent: a repeat keeps the first likedAt.",
+        permission_classes=[NoApps],
+        extensions=[FreshLoaders()],
     )
     async def like_video(self, info: Info, video_id: strawberry.ID) -> Video:
         ctx = info.context
@@ -198,7 +202,9 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation):
         await write_transaction(like)
         return await _fresh_video(ctx, video.id)
 
-    @strawberry.mutation(description="Idempotent.", extensions=[FreshLoaders()])
+    @strawberry.mutation(
+        description="Idempotent.", permission_classes=[NoApps], extensions=[FreshLoaders()]
+    )
     async def unlike_video(self, info: Info, video_id: strawberry.ID) -> Video:
         ctx = info.context
         me = _me(ctx)
@@ -218,6 +224,7 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation):
 
     @strawberry.mutation(
         description="APPROVED for a public account, PENDING for a private one.",
+        permission_classes=[NoApps],
         extensions=[FreshLoaders()],
     )
     async def follow(self, info: Info, handle: str) -> FollowStatus:
@@ -248,7 +255,9 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation):
         return FollowStatus(status)
 
     @strawberry.mutation(
-        description="Withdraws a request or ends a follow.", extensions=[FreshLoaders()]
+        description="Withdraws a request or ends a follow.",
+        permission_classes=[NoApps],
+        extensions=[FreshLoaders()],
     )
     async def unfollow(self, info: Info, handle: str) -> FollowStatus:
         me = _me(info.context)
@@ -258,6 +267,7 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation):
 
     @strawberry.mutation(
         description="Approves that account's pending request to the viewer.",
+        permission_classes=[NoApps],
         extensions=[FreshLoaders()],
     )
     async def approve_follower(self, info: Info, handle: str) -> FollowStatus:
@@ -269,7 +279,9 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation):
         return await _edge_status(other.id, me)
 
     @strawberry.mutation(
-        description="Rejects a request or removes a follower.", extensions=[FreshLoaders()]
+        description="Rejects a request or removes a follower.",
+        permission_classes=[NoApps],
+        extensions=[FreshLoaders()],
     )
     async def remove_follower(self, info: Info, handle: str) -> FollowStatus:
         me = _me(info.context)
@@ -279,6 +291,7 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation):
 
     @strawberry.mutation(
         description="True when it made a new block, false when one existed.",
+        permission_classes=[NoApps],
         extensions=[FreshLoaders()],
     )
     async def block(self, info: Info, handle: str) -> bool:
@@ -309,6 +322,7 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation):
 
     @strawberry.mutation(
         description="True when it removed a block, false when none existed.",
+        permission_classes=[NoApps],
         extensions=[FreshLoaders()],
     )
     async def unblock(self, info: Info, handle: str) -> bool:

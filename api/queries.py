@@ -6,16 +6,21 @@ from api.context import Info
 from api.lookups import visible_account, visible_node, visible_video_by_global_id
 from api.rows import AccountRow
 from api.types import Account, Node, Video
+from auth.policy import viewer_account_id
 
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="The logged-in account; null for the anonymous viewer.")
+    @strawberry.field(
+        description="The logged-in account, or the one an app token acts for; null for the"
+        " anonymous viewer."
+    )
     async def viewer(self, info: Info) -> Account | None:
         ctx = info.context
-        if ctx.viewer.account_id is None:
+        account_id = viewer_account_id(ctx.viewer)
+        if account_id is None:
             return None
-        row = await ctx.loaders.visible_account_by_id.load(ctx.viewer.account_id)
+        row = await ctx.loaders.visible_account_by_id.load(account_id)
         return None if row is None else Account.of(row)
 
     @strawberry.field(description="Any account's profile; null across a blocked pair.")

@@ -13,6 +13,7 @@ from api.context import Context, Info
 from api.db import write_transaction
 from api.errors import Unauthenticated, login_required
 from api.fresh_loaders import FreshLoaders
+from api.permissions import NoApps
 from api.rows import AccountRow
 from api.types import Account, AuthPayload
 from api.validation import valid_password
@@ -44,6 +45,7 @@ def _session(ctx: Context) -> tuple[int, str]:
 class SessionMutations:
     @strawberry.mutation(
         description="Ends this token's session: the token is refused from the next request.",
+        permission_classes=[NoApps],
         extensions=[FreshLoaders()],
     )
     async def log_out(self, info: Info) -> bool:
@@ -52,6 +54,7 @@ class SessionMutations:
 
     @strawberry.mutation(
         description="Ends every session of the viewer, this one included.",
+        permission_classes=[NoApps],
         extensions=[FreshLoaders()],
     )
     async def log_out_everywhere(self, info: Info) -> bool:
@@ -64,6 +67,7 @@ class SessionMutations:
             "Sets a new password; every session of the account ends, this one included,"
             " and the payload's token names a new one."
         ),
+        permission_classes=[NoApps],
         extensions=[FreshLoaders()],
     )
     async def change_password(

@@ -9,6 +9,7 @@ from typing import TypeVar
 
 import strawberry
 
+from api.app_token_types import AppToken, app_tokens_of
 from api.context import Info
 from api.cursors import ListKey
 from api.errors import BadUserInput
@@ -26,8 +27,15 @@ from api.insights_types import (
 )
 from api.lists import Page, PageRequest
 from api.loaders import GraphPageLoader
+from api.permissions import IdentityList
 from api.rows import AccountRow, LikeRow, VideoRow
-from auth.policy import can_read_audience_profile, can_see_profile, can_see_self_only, is_viewer
+from auth.policy import (
+    can_manage_app_tokens,
+    can_read_audience_profile,
+    can_see_profile,
+    can_see_self_only,
+    is_viewer,
+)
 
 MAX_FIRST = 100
 DEFAULT_FIRST = 20
@@ -168,7 +176,9 @@ class Account(Node):
         )
         return VideoConnection(edges=edges, page_info=page_info)
 
-    @strawberry.field(description="This account's likes, newest first.")
+    @strawberry.field(
+        description="This account's likes, newest first.", permission_classes=[IdentityList]
+    )
     async def likes(
         self, info: Info, first: int | None = 20, after: str | None = strawberry.UNSET
     ) -> LikeConnection:
@@ -196,7 +206,9 @@ class Account(Node):
             return None
         return await audience_profile_of(self.row.id)
 
-    @strawberry.field(description="Approved followers, newest edge first.")
+    @strawberry.field(
+        description="Approved followers, newest edge first.", permission_classes=[IdentityList]
+    )
     async def followers(
         self, info: Info, first: int | None = 20, after: str | None = strawberry.UNSET
     ) -> AccountConnection:
@@ -204,7 +216,9 @@ class Account(Node):
         loader = info.context.loaders.followers_page
         return await _account_connection(info, loader, key, first, after)
 
-    @strawberry.field(description="Approved followings, newest edge first.")
+    @strawberry.field(
+        description="Approved followings, newest edge first.", permission_classes=[IdentityList]
+    )
     async def following(
         self, info: Info, first: int | None = 20, after: str | None = strawberry.UNSET
     ) -> AccountConnection:
@@ -234,7 +248,8 @@ class Account(Node):
         )
 
     @strawberry.field(
-        description="PENDING requests to this account, newest first; null for anyone else."
+        description="PENDING requests to this account, newest first; null for anyone else.",
+        permission_classes=[IdentityList],
     )
     async def follow_requests(
         self, info: Info, first: int | None = 20, after: str | None = strawberry.UNSET
@@ -242,7 +257,8 @@ class Account(Node):
         return await self._own_list(info, "followRequests", first, after)
 
     @strawberry.field(
-        description="This account's own PENDING requests, newest first; null for anyone else."
+        description="This account's own PENDING requests, newest first; null for anyone else.",
+        permission_classes=[IdentityList],
     )
     async def sent_follow_requests(
         self, info: Info, first: int | None = 20, after: str | None = strawberry.UNSET
@@ -250,12 +266,19 @@ class Account(Node):
         return await self._own_list(info, "sentFollowRequests", first, after)
 
     @strawberry.field(
-        description="Accounts this account blocked, newest block first; null for anyone else."
+        description="Accounts this account blocked, newest block first; null for anyone else.",
+        permission_classes=[IdentityList],
     )
     async def blocked_accounts(
         self, info: Info, first: int | None = 20, after: str | None = strawberry.UNSET
     ) -> AccountConnection | None:
         return await self._own_list(info, "blockedAccounts", first, after)
+
+    @strawberry.field(description="This account's app tokens, newest first; self only.")
+    async def app_tokens(self, info: Info) -> list[AppToken] | None:
+        if not can_manage_app_tokens(info.context.viewer, self.row.id):
+            return None
+        return await app_tokens_of(self.row.id)
 
 
 _OWN_LIST_LOADERS = {
@@ -296,7 +319,10 @@ class Video(Node):
         # The video row carries its author: nothing to load, so nothing to batch.
         return is_viewer(info.context.viewer, self.row.author.id)
 
-    @strawberry.field(description="The likers this viewer may see, newest like first.")
+    @strawberry.field(
+        description="The likers this viewer may see, newest like first.",
+        permission_classes=[IdentityList],
+    )
     async def likers(
         self, info: Info, first: int | None = 20, after: str | None = strawberry.UNSET
     ) -> LikerConnection:

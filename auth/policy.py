@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
+from auth.app_tokens import INSIGHTS_READ
 from auth.viewer import Viewer
 from models.entities import FollowState
 from models.sql import Sql
@@ -349,9 +350,47 @@ def block_removes_like(liker_id: int, author_id: int, blocker_id: int, blocked_i
 
 
 def can_read_insights(viewer: Viewer, owner_id: int) -> bool:
-    """Rule 14: a video's insights are its author's, an account's insights its own; the
-    owner id is the video's author or the account. No follow, publicity or block grants
-    them to anyone else."""
+    """Rules 14 and 17: a video's insights are its author's, an account's insights its
+    own (the owner id is the video's author or the account), and those of an app token
+    of theirs holding INSIGHTS_READ. No follow, publicity or block grants them to anyone
+    else."""
+    if viewer.account_id is not None:
+        return viewer.account_id == owner_id
+    return (
+        viewer.app_owner_id == owner_id
+        and viewer.app_scopes is not None
+        and INSIGHTS_READ in viewer.app_scopes
+    )
+
+
+# Rule 17: an app token. Its viewer has no account_id, so every rule above already treats
+# it as the anonymous viewer (content, videos, likers, profiles); what follows is what it
+# gets beyond that, and what it is refused that the anonymous viewer is not.
+
+
+def viewer_account_id(viewer: Viewer) -> int | None:
+    """Rule 17: `Query.viewer` is the logged-in account, or the account an app token acts
+    for (its profile fields only: everything under it follows the rules above)."""
+    return viewer.account_id if viewer.account_id is not None else viewer.app_owner_id
+
+
+def can_read_identity_lists(viewer: Viewer) -> bool:
+    """Rule 17: lists of accounts or likes (`likers`, `Account.likes`, `followers`,
+    `following`, the self-only lists) are never for an app token, whatever its scopes:
+    an app gets aggregates only. People, the anonymous viewer included, get them as the
+    rules above filter them."""
+    return not viewer.is_app
+
+
+def can_run_mutations(viewer: Viewer) -> bool:
+    """Rule 17: an app token changes nothing; mutations are for people (and the
+    anonymous viewer, for signUp and logIn)."""
+    return not viewer.is_app
+
+
+def can_manage_app_tokens(viewer: Viewer, owner_id: int) -> bool:
+    """Rule 17: an account's app tokens are listed, made and revoked by the account
+    itself, logged in: never by one of its apps."""
     return viewer.account_id is not None and viewer.account_id == owner_id
 
 

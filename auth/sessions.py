@@ -14,6 +14,9 @@ it found alive, and forgets them the moment it ends them itself. So:
 
 A check that was under way while a session ended must not put its stale verdict back:
 every ending moves `_epoch` on, and a verdict read under an older epoch is not kept.
+
+App tokens (auth/app_tokens.py, `lgapp_...`) are remembered in the same cache, with the
+same rules: `revokeAppToken` is to an app token what logOut is to a session.
 """
 
 from __future__ import annotations
@@ -22,10 +25,13 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from auth import app_tokens
+from auth.app_tokens import AppGrant
 from auth.tokens import (
     INVALID_TOKEN,
     InvalidToken,
-    credential_from_authorization,
+    bearer_token,
+    credential_from_token,
     issue_token,
     token_digest,
 )
@@ -34,12 +40,15 @@ from models.sql import Sql
 
 # Enough for every session active in a few seconds on one process; the oldest goes first.
 MAX_REMEMBERED = 50_000
+# Not INVALID_TOKEN's "log in again": an app holds no password, its owner makes a new token.
+INVALID_APP_TOKEN = "The app token is invalid or was revoked. Create a new one."
 
 
 @dataclass(slots=True)
 class _Alive:
     account_id: int
     checked_at: float  # time.monotonic() when the database last said it existed
+    app: AppGrant | None = None  # what an app token grants; None for a session
 
 
 class _Verdicts:
@@ -51,18 +60,21 @@ class _Verdicts:
         self.epoch = 0
 
     def alive(self, digest: str, account_id: int, max_age: float) -> bool:
-        found = self.by_digest.get(digest)
-        return (
-            found is not None
-            and found.account_id == account_id
-            and time.monotonic() - found.checked_at < max_age
-        )
+        found = self.found(digest, max_age)
+        return found is not None and found.account_id == account_id
 
-    def keep(self, digest: str, account_id: int, epoch: int) -> None:
+    def found(self, digest: str, max_age: float) -> _Alive | None:
+        """What was found alive under this digest, if it was checked recently enough."""
+        found = self.by_digest.get(digest)
+        if found is None or time.monotonic() - found.checked_at >= max_age:
+            return None
+        return found
+
+    def keep(self, digest: str, account_id: int, epoch: int, app: AppGrant | None = None) -> None:
         if epoch != self.epoch:
             return  # a session ended while this one was being checked: ask again next time
         self.by_digest.pop(digest, None)  # re-inserted last: the newest
-        self.by_digest[digest] = _Alive(account_id, time.monotonic())
+        self.by_digest[digest] = _Alive(account_id, time.monotonic(), app)
         self.by_account.setdefault(account_id, set()).add(digest)
         while len(self.by_digest) > MAX_REMEMBERED:
             oldest = next(iter(self.by_digest))
@@ -92,10 +104,14 @@ _verdicts = _Verdicts()
 
 async def authenticate(header: str | None, secret: str, *, recheck_seconds: float) -> Viewer:
     """The viewer an `Authorization` header names: anonymous without one; InvalidToken
-    for a wrong token, an ended session or a deleted account (all a 401)."""
-    credential = credential_from_authorization(header, secret)
-    if credential is None:
+    for a wrong token, an ended session, a revoked app token or a deleted account (all a
+    401)."""
+    token = bearer_token(header)
+    if token is None:
         return Viewer.anonymous()
+    if app_tokens.is_app_token(token):
+        return await _app_viewer(token_digest(token), recheck_seconds)
+    credential = credential_from_token(token, secret)
     digest, account_id = credential.digest, credential.account_id
     if not _verdicts.alive(digest, account_id, recheck_seconds):
         epoch = _verdicts.epoch
@@ -108,6 +124,25 @@ async def authenticate(header: str | None, secret: str, *, recheck_seconds: floa
             raise InvalidToken(INVALID_TOKEN)
         _verdicts.keep(digest, account_id, epoch)
     return Viewer.of(account_id, session=digest)
+
+
+async def _app_viewer(digest: str, recheck_seconds: float) -> Viewer:
+    """The viewer of an app token: rule 17's viewer, acting for its owner with its scopes."""
+    found = _verdicts.found(digest, recheck_seconds)
+    grant = None if found is None else found.app
+    if grant is None:
+        epoch = _verdicts.epoch
+        grant = await app_tokens.find_grant(digest)
+        if grant is None:
+            raise InvalidToken(INVALID_APP_TOKEN)
+        _verdicts.keep(digest, grant.account_id, epoch, grant)
+    await app_tokens.note_use(digest)
+    return Viewer.app(grant.account_id, grant.scopes)
+
+
+def forget_app_token(digest: str) -> None:
+    """Drops what this process remembers of a revoked app token: refused from now on."""
+    _verdicts.forget(digest)
 
 
 async def start_session(

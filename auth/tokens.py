@@ -89,11 +89,18 @@ def credential_from_token(token: str, secret: str) -> Credential:
     return credential
 
 
-def credential_from_authorization(header: str | None, secret: str) -> Credential | None:
-    """None for no header (the anonymous viewer); InvalidToken for a wrong one."""
+def bearer_token(header: str | None) -> str | None:
+    """The token of an `Authorization` header: None for no header (the anonymous viewer);
+    InvalidToken for another scheme or an empty token."""
     if header is None:
         return None
     scheme, _, token = header.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise InvalidToken(BAD_HEADER)
-    return credential_from_token(token.strip(), secret)
+    return token.strip()
+
+
+def credential_from_authorization(header: str | None, secret: str) -> Credential | None:
+    """None for no header (the anonymous viewer); InvalidToken for a wrong one."""
+    token = bearer_token(header)
+    return None if token is None else credential_from_token(token, secret)

@@ -1,5 +1,6 @@
 from models.entities import (
     Account,
+    AppToken,
     AudienceProfile,
     Block,
     Follow,
@@ -13,6 +14,7 @@ from models.entities import (
 
 __all__ = [
     "Account",
+    "AppToken",
     "AudienceProfile",
     "Block",
     "Follow",

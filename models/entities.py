@@ -183,3 +183,26 @@ class InsightsFigure(Model):
         table = "insights_figure"
         # (video, dimension, day) first: a read is one range of this index.
         unique_together = (("video_id", "dimension", "day", "bucket"),)
+
+
+class AppToken(Model):
+    """A third-party app's token (CONTRACT rule 17): acts for its account with its scopes."""
+
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account", related_name="app_tokens", on_delete=fields.CASCADE, db_index=False
+    )
+    account_id: int
+    name = fields.CharField(max_length=100)
+    # Comma-separated AppScope names; a token's scopes never change after it is made.
+    scopes = fields.CharField(max_length=200)
+    # SHA-256 of the token (auth/app_tokens.py): the token itself is never stored.
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    # Written at most once a minute per token and process (auth/app_tokens.py).
+    last_used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "app_token"
+        # The account's own list (Account.appTokens), newest first, and its deletion.
+        indexes = (Index(fields=("account_id", "id"), name="app_token_account_idx"),)

@@ -269,7 +269,8 @@ def test_only_blocks_with_the_fixed_bytes_are_ids() -> None:
     codec = IdCodec(SECRET)
     good = bytes([2]) + (42).to_bytes(8, "big") + bytes(7)
     assert codec.decode(to_text(cipher.encrypt(good))) == (Kind.VIDEO, 42)
-    for bad in (good[:-1] + b"\x01", bytes([3]) + good[1:], bytes([2]) + bytes(8) + bytes(7)):
+    unknown_tag = bytes([0xEE])  # no kind has it (api/ids.py, _TAGS)
+    for bad in (good[:-1] + b"\x01", unknown_tag + good[1:], bytes([2]) + bytes(8) + bytes(7)):
         with pytest.raises(BadUserInput, match=r"^Invalid ID: "):
             codec.decode(to_text(cipher.encrypt(bad)))
 
