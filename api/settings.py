@@ -23,6 +23,8 @@ class Settings:
     # How long this process may trust a session it checked, without asking the database
     # again: the bound on how long another process still accepts an ended one (README).
     session_recheck: float = 5.0
+    # PostgreSQL streaming replicas for the plain reads of queries (models/routing.py).
+    replica_urls: tuple[str, ...] = ()
 
 
 def sqlite_path(database_url: str) -> str | None:
@@ -99,6 +101,7 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         raise SettingsError("LIKEGRAPH_SESSION_RECHECK must be a number of seconds") from exc
     if not 0 <= recheck <= 3600:
         raise SettingsError("LIKEGRAPH_SESSION_RECHECK must be between 0 and 3600 seconds")
+    replica_urls = _replica_urls(config("LIKEGRAPH_REPLICA_URLS", default=""), database_url)
     secret = config("LIKEGRAPH_SECRET", default="") or _load_or_create_secret(database_url)
     if len(secret) < MIN_SECRET_LENGTH:
         raise SettingsError(f"LIKEGRAPH_SECRET must be at least {MIN_SECRET_LENGTH} characters")
@@ -108,7 +111,25 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         token_ttl=ttl,
         max_nodes=max_nodes,
         session_recheck=recheck,
+        replica_urls=replica_urls,
     )
+
+
+def _replica_urls(text: str, database_url: str) -> tuple[str, ...]:
+    urls = tuple(url.strip() for url in text.split(",") if url.strip())
+    if not urls:
+        return ()
+    if database_url.startswith("sqlite://"):
+        raise SettingsError(
+            "LIKEGRAPH_REPLICA_URLS needs a PostgreSQL DATABASE_URL: SQLite has no replicas."
+        )
+    for url in urls:
+        if not url.startswith(("postgres://", "postgresql://")):
+            raise SettingsError(
+                "Each of LIKEGRAPH_REPLICA_URLS must start with postgres:// or postgresql://,"
+                f" got {url.split('@')[-1]!r}."
+            )
+    return urls
 
 
 def _positive_int(text: str) -> int | None:
