@@ -39,7 +39,7 @@ DEFAULT_POOL_SIZE = 5
 READ_WATERMARK = "SELECT lsn FROM replica_watermark WHERE id = 1"
 RAISE_WATERMARK = (
     "UPDATE replica_watermark"
-    " SET lsn = GREATEST(lsn, pg_current_wal_lsn() - '0/0'::pg_lsn) WHERE id = 1"
+    " SET lsn = GREATEST(lsn, pg_current_wal_insert_lsn() - '0/0'::pg_lsn) WHERE id = 1"
 )
 REPLAY_POSITION = "SELECT pg_last_wal_replay_lsn() - '0/0'::pg_lsn AS lsn"
 

@@ -1,0 +1,325 @@
+"""Read replicas never show what a narrowing change hid (issue 12, item 4).
+
+The test builds its own PostgreSQL primary and streaming replica in a temporary
+directory, the replica applying every commit 300 ms late (`recovery_min_apply_delay`),
+and runs the app against both with `LIKEGRAPH_REPLICA_URLS` naming the replica. Right
+after each block, switch to private, unfollow and removeFollower, the affected viewer's
+reads must not show what the change hid, though the lagging replica still holds it; once
+the replica has caught up, reads go to it; when it dies, the primary answers them.
+
+PostgreSQL half only (`LIKEGRAPH_TEST_ENGINE=postgres`): the servers are its own, but it
+needs the PostgreSQL 15 server binaries, and CI (LIKEGRAPH_REQUIRE_POSTGRES) fails when
+they are missing instead of skipping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from api import db
+from api.app import create_app
+from api.ids import Kind, encode_id
+from api.settings import Settings
+from auth.passwords import hash_password
+from auth.sessions import start_session
+from models import Account, Follow, FollowState, Like, Video
+from models import routing
+from tests.conftest import ENGINE, REQUIRE_POSTGRES, Gql
+from tests.world import SECRET
+
+PG_BIN = Path(os.environ.get("LIKEGRAPH_PG_BIN", "/usr/lib/postgresql/15/bin"))
+APPLY_DELAY = "300ms"
+ROUNDS = 30  # per narrowing change: 4 x 30 rounds, each a mutation and the reads after it
+
+pytestmark = pytest.mark.skipif(
+    ENGINE != "postgres", reason="the replica test runs in the PostgreSQL half of the suite"
+)
+
+VIDEO = "query($id: ID!) { video(id: $id) { id } }"
+LIKERS = "query($id: ID!) { video(id: $id) { likers(first: 100) { edges { node { handle } } } } }"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class Cluster:
+    """A primary and a streaming replica, run by the `postgres` OS user when we are root
+    (initdb refuses root), in directories that user owns."""
+
+    root: Path
+    primary_port: int = field(default_factory=_free_port)
+    replica_port: int = field(default_factory=_free_port)
+
+    def run(self, program: str, *args: str) -> None:
+        command = [str(PG_BIN / program), *args]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            raise RuntimeError(f"{program} failed: {done.stdout}\n{done.stderr}")
+
+    def start(self) -> None:
+        primary, replica = self.root / "primary", self.root / "replica"
+        self.run("initdb", "-D", str(primary), "-U", "postgres", "--auth=trust", "-N")
+        with (primary / "postgresql.conf").open("a") as conf:
+            conf.write(
+                f"port = {self.primary_port}\nlisten_addresses = '127.0.0.1'\n"
+                f"unix_socket_directories = '{self.root}'\nwal_level = replica\n"
+                "max_wal_senders = 4\nfsync = off\nmax_connections = 40\n"
+            )
+        with (primary / "pg_hba.conf").open("a") as hba:
+            hba.write("host replication all 127.0.0.1/32 trust\n")
+        self.run("pg_ctl", "-D", str(primary), "-l", str(self.root / "primary.log"), "-w", "start")
+        self.run(
+            "pg_basebackup", "-h", "127.0.0.1", "-p", str(self.primary_port), "-U", "postgres",
+            "-D", str(replica), "-R", "-X", "stream", "-c", "fast",
+        )  # fmt: skip
+        with (replica / "postgresql.conf").open("a") as conf:
+            conf.write(
+                f"port = {self.replica_port}\nrecovery_min_apply_delay = '{APPLY_DELAY}'\n"
+            )
+        self.start_replica()
+
+    def start_replica(self) -> None:
+        replica = str(self.root / "replica")
+        self.run("pg_ctl", "-D", replica, "-l", str(self.root / "replica.log"), "-w", "start")
+
+    def stop(self, name: str) -> None:
+        self.run("pg_ctl", "-D", str(self.root / name), "-m", "immediate", "-w", "stop")
+
+    def url(self, port: int, database: str) -> str:
+        return f"postgres://postgres@127.0.0.1:{port}/{database}"
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Cluster]:
+    if not (PG_BIN / "initdb").exists():
+        message = f"PostgreSQL server binaries not found in {PG_BIN} (LIKEGRAPH_PG_BIN)"
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"{message}: LIKEGRAPH_REQUIRE_POSTGRES is set.")
+        pytest.skip(message)
+    root = Path(tempfile.mkdtemp(prefix="likegraph-replicas-"))
+    if os.geteuid() == 0:
+        owner = pwd.getpwnam("postgres")
+        os.chown(root, owner.pw_uid, owner.pw_gid)
+    made = Cluster(root)
+    try:
+        made.start()
+        yield made
+    finally:
+        for name in ("replica", "primary"):
+            try:
+                made.stop(name)
+            except (RuntimeError, subprocess.TimeoutExpired):
+                pass  # never started, or already stopped by the test
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@dataclass
+class Replicated:
+    gql: Gql
+    router: routing.Router
+    videos: dict[str, str]  # caption -> global ID
+    groups: dict[str, list[str]]  # name -> handles
+
+    @property
+    def replica(self) -> routing.Replica:
+        return self.router.replicas[0]
+
+    async def caught_up(self) -> None:
+        """Waits until the replica has replayed everything the primary wrote so far."""
+        rows = await self.router.primary.execute_query_dict(
+            "SELECT pg_current_wal_insert_lsn() - '0/0'::pg_lsn AS lsn"
+        )
+        written = int(rows[0]["lsn"])
+        deadline = time.monotonic() + 20
+        while (await self.replica.replay_position() or 0) < written:
+            assert time.monotonic() < deadline, "the replica never caught up"
+            await asyncio.sleep(0.05)
+
+    async def sees_video(self, caption: str, *, as_: str) -> bool:
+        data = await self.gql.ok(VIDEO, {"id": self.videos[caption]}, as_=as_)
+        return data["video"] is not None
+
+    async def likers(self, caption: str, *, as_: str) -> set[str]:
+        data = await self.gql.ok(LIKERS, {"id": self.videos[caption]}, as_=as_)
+        return {edge["node"]["handle"] for edge in data["video"]["likers"]["edges"]}
+
+    async def mutate(self, name: str, handle: str, *, as_: str) -> None:
+        await self.gql.ok(f"mutation($h: String!) {{ {name}(handle: $h) }}", {"h": handle}, as_=as_)
+
+
+async def _seed(gql: Gql) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """alice (public) has a clip, priya (private) has one. `blocked` see alice's clip until
+    she blocks them; `turning` liked alice's clip publicly until they turn private; priya's
+    `followers` and `removed` see her clip until they unfollow or she removes them."""
+    password = hash_password("password123")
+    groups = {
+        name: [f"{prefix}{i}" for i in range(ROUNDS)]
+        for name, prefix in (
+            ("blocked", "blk"),
+            ("turning", "trn"),
+            ("followers", "fol"),
+            ("removed", "rem"),
+        )
+    }
+    handles = ["alice", "priya", "olive", *(h for names in groups.values() for h in names)]
+    accounts = {
+        handle: await Account.create(
+            handle=handle,
+            display_name=handle.title(),
+            password_hash=password,
+            is_private=handle == "priya",
+        )
+        for handle in handles
+    }
+    clips = {
+        "alice: clip": await Video.create(author=accounts["alice"], caption="alice: clip"),
+        "priya: clip": await Video.create(author=accounts["priya"], caption="priya: clip"),
+    }
+    for handle in groups["turning"]:
+        await Like.create(account=accounts[handle], video=clips["alice: clip"], liker_public=True)
+    clips["alice: clip"].like_count = ROUNDS
+    await clips["alice: clip"].save()
+    for handle in groups["followers"] + groups["removed"]:
+        await Follow.create(
+            follower=accounts[handle], followee=accounts["priya"], status=FollowState.APPROVED
+        )
+    for handle, account in accounts.items():
+        gql.tokens[handle] = await start_session(account.id, SECRET, 3600)
+    videos = {caption: encode_id(Kind.VIDEO, video.id) for caption, video in clips.items()}
+    return videos, groups
+
+
+@asynccontextmanager
+async def replicated(cluster: Cluster, name: str) -> AsyncIterator[Replicated]:
+    """The app on a fresh database of the primary, reads routed to the replica."""
+    admin = await asyncpg.connect(cluster.url(cluster.primary_port, "postgres"))
+    try:
+        await admin.execute(f"CREATE DATABASE {name}")
+    finally:
+        await admin.close()
+    primary = cluster.url(cluster.primary_port, name)
+    replica = cluster.url(cluster.replica_port, name)
+    settings = Settings(
+        database_url=primary,
+        secret=SECRET,
+        token_ttl=3600,
+        session_recheck=3600,
+        replica_urls=(replica,),
+    )
+    app = create_app(settings, apply_migrations=False)
+    await db.migrate(primary, replica_urls=settings.replica_urls)
+    try:
+        current = routing.router()
+        assert current is not None
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            gql = Gql(http)
+            videos, groups = await _seed(gql)
+            world = Replicated(gql, current, videos, groups)
+            await world.caught_up()
+            yield world
+    finally:
+        await db.close()
+
+
+async def test_narrowing_changes_never_show_on_a_lagging_replica(cluster: Cluster) -> None:
+    async with replicated(cluster, "narrowing") as world:
+        # Before: every affected viewer sees what the changes will hide, on the replica.
+        replica_reads = world.replica.reads
+        assert await world.sees_video("alice: clip", as_="blk0")
+        assert await world.likers("alice: clip", as_="olive") == set(world.groups["turning"])
+        assert await world.sees_video("priya: clip", as_="fol0")
+        assert await world.sees_video("priya: clip", as_="rem0")
+        assert world.replica.reads > replica_reads
+
+        for i in range(ROUNDS):
+            blocked = world.groups["blocked"][i]
+            await world.mutate("block", blocked, as_="alice")
+            assert not await world.sees_video("alice: clip", as_=blocked)
+
+            turning = world.groups["turning"][i]
+            await world.gql.ok("mutation { setPrivacy(isPrivate: true) { id } }", as_=turning)
+            still_public = set(world.groups["turning"][i + 1 :])
+            assert await world.likers("alice: clip", as_="olive") == still_public
+
+            follower = world.groups["followers"][i]
+            await world.mutate("unfollow", "priya", as_=follower)
+            assert not await world.sees_video("priya: clip", as_=follower)
+
+            removed = world.groups["removed"][i]
+            await world.mutate("removeFollower", removed, as_="priya")
+            assert not await world.sees_video("priya: clip", as_=removed)
+
+        # The replica was behind all along: the reads after each change waited for it or
+        # went to the primary. It still shows the last change's hidden video for a while.
+        assert world.router.primary_fallbacks >= ROUNDS
+        last = world.groups["removed"][-1]
+        stale = await world.replica.pool.fetchval(
+            "SELECT count(*) FROM follow f JOIN account a ON a.id = f.follower_id"
+            " WHERE a.handle = $1",
+            last,
+        )
+        assert stale == 1, "the replica caught up too fast to show anything"
+
+
+async def test_reads_reach_a_caught_up_replica(cluster: Cluster) -> None:
+    async with replicated(cluster, "caught_up") as world:
+        await world.mutate("block", "blk0", as_="alice")
+        await world.caught_up()
+        before = world.replica.reads
+        for handle in world.groups["blocked"][:20]:
+            assert await world.sees_video("alice: clip", as_=handle) == (handle != "blk0")
+        # Each of these requests reads the video at least once, from the replica.
+        assert world.replica.reads - before >= 20
+
+        # A like widens: it may reach the replica late, and reads need not wait for it.
+        fallbacks = world.router.primary_fallbacks
+        await world.gql.ok(
+            "mutation($id: ID!) { likeVideo(videoId: $id) { id } }",
+            {"id": world.videos["alice: clip"]},
+            as_="olive",
+        )
+        await world.likers("alice: clip", as_="blk1")
+        assert world.router.primary_fallbacks == fallbacks
+
+
+async def test_a_dead_replica_sends_reads_to_the_primary(cluster: Cluster) -> None:
+    async with replicated(cluster, "dead_replica") as world:
+        assert await world.sees_video("priya: clip", as_="fol0")
+        cluster.stop("replica")
+        try:
+            reads = world.replica.reads
+            for _ in range(10):
+                assert await world.sees_video("priya: clip", as_="fol0")
+                assert not await world.sees_video("priya: clip", as_="olive")
+                assert await world.likers("alice: clip", as_="olive") == set(
+                    world.groups["turning"]
+                )
+            await world.mutate("unfollow", "priya", as_="fol0")
+            assert not await world.sees_video("priya: clip", as_="fol0")
+            assert world.replica.reads == reads
+            assert not world.replica.up(time.monotonic())
+        finally:
+            cluster.start_replica()
