@@ -15,6 +15,7 @@ they are missing instead of skipping.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import pwd
 import shutil
@@ -37,8 +38,7 @@ from api.ids import Kind, encode_id
 from api.settings import Settings
 from auth.passwords import hash_password
 from auth.sessions import start_session
-from models import Account, Follow, FollowState, Like, Video
-from models import routing
+from models import Account, Follow, FollowState, Like, Video, routing
 from tests.conftest import ENGINE, REQUIRE_POSTGRES, Gql
 from tests.world import SECRET
 
@@ -95,9 +95,7 @@ class Cluster:
             "-D", str(replica), "-R", "-X", "stream", "-c", "fast",
         )  # fmt: skip
         with (replica / "postgresql.conf").open("a") as conf:
-            conf.write(
-                f"port = {self.replica_port}\nrecovery_min_apply_delay = '{APPLY_DELAY}'\n"
-            )
+            conf.write(f"port = {self.replica_port}\nrecovery_min_apply_delay = '{APPLY_DELAY}'\n")
         self.start_replica()
 
     def start_replica(self) -> None:
@@ -128,10 +126,9 @@ def cluster() -> Iterator[Cluster]:
         yield made
     finally:
         for name in ("replica", "primary"):
-            try:
+            # Either may never have started, or the test stopped it already.
+            with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
                 made.stop(name)
-            except (RuntimeError, subprocess.TimeoutExpired):
-                pass  # never started, or already stopped by the test
         shutil.rmtree(root, ignore_errors=True)
 
 
