@@ -15,18 +15,10 @@ they are missing instead of skipping.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import pwd
-import shutil
-import socket
-import subprocess
-import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 import asyncpg
 import httpx
@@ -40,9 +32,9 @@ from auth.passwords import hash_password
 from auth.sessions import start_session
 from models import Account, Follow, FollowState, Like, Video, routing
 from tests.conftest import ENGINE, REQUIRE_POSTGRES, Gql
+from tests.pg_cluster import PG_BIN, Cluster
 from tests.world import SECRET
 
-PG_BIN = Path(os.environ.get("LIKEGRAPH_PG_BIN", "/usr/lib/postgresql/15/bin"))
 APPLY_DELAY = "300ms"
 ROUNDS = 30  # per narrowing change: 4 x 30 rounds, each a mutation and the reads after it
 
@@ -54,61 +46,6 @@ VIDEO = "query($id: ID!) { video(id: $id) { id } }"
 LIKERS = "query($id: ID!) { video(id: $id) { likers(first: 100) { edges { node { handle } } } } }"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@dataclass
-class Cluster:
-    """A primary and a streaming replica, run by the `postgres` OS user when we are root
-    (initdb refuses root), in directories that user owns."""
-
-    root: Path
-    primary_port: int = field(default_factory=_free_port)
-    replica_port: int = field(default_factory=_free_port)
-
-    def run(self, program: str, *args: str) -> None:
-        command = [str(PG_BIN / program), *args]
-        if os.geteuid() == 0:
-            command = ["runuser", "-u", "postgres", "--", *command]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=120)
-        if done.returncode != 0:
-            raise RuntimeError(f"{program} failed: {done.stdout}\n{done.stderr}")
-
-    def start(self) -> None:
-        primary, replica = self.root / "primary", self.root / "replica"
-        self.run("initdb", "-D", str(primary), "-U", "postgres", "--auth=trust", "-N")
-        with (primary / "postgresql.conf").open("a") as conf:
-            conf.write(
-                f"port = {self.primary_port}\nlisten_addresses = '127.0.0.1'\n"
-                f"unix_socket_directories = '{self.root}'\nwal_level = replica\n"
-                "max_wal_senders = 4\nfsync = off\nmax_connections = 40\n"
-            )
-        with (primary / "pg_hba.conf").open("a") as hba:
-            hba.write("host replication all 127.0.0.1/32 trust\n")
-        self.run("pg_ctl", "-D", str(primary), "-l", str(self.root / "primary.log"), "-w", "start")
-        self.run(
-            "pg_basebackup", "-h", "127.0.0.1", "-p", str(self.primary_port), "-U", "postgres",
-            "-D", str(replica), "-R", "-X", "stream", "-c", "fast",
-        )  # fmt: skip
-        with (replica / "postgresql.conf").open("a") as conf:
-            conf.write(f"port = {self.replica_port}\nrecovery_min_apply_delay = '{APPLY_DELAY}'\n")
-        self.start_replica()
-
-    def start_replica(self) -> None:
-        replica = str(self.root / "replica")
-        self.run("pg_ctl", "-D", replica, "-l", str(self.root / "replica.log"), "-w", "start")
-
-    def stop(self, name: str) -> None:
-        self.run("pg_ctl", "-D", str(self.root / name), "-m", "immediate", "-w", "stop")
-
-    def url(self, port: int, database: str) -> str:
-        return f"postgres://postgres@127.0.0.1:{port}/{database}"
-
-
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Cluster]:
     if not (PG_BIN / "initdb").exists():
@@ -116,20 +53,12 @@ def cluster() -> Iterator[Cluster]:
         if REQUIRE_POSTGRES:
             pytest.fail(f"{message}: LIKEGRAPH_REQUIRE_POSTGRES is set.")
         pytest.skip(message)
-    root = Path(tempfile.mkdtemp(prefix="likegraph-replicas-"))
-    if os.geteuid() == 0:
-        owner = pwd.getpwnam("postgres")
-        os.chown(root, owner.pw_uid, owner.pw_gid)
-    made = Cluster(root)
+    made = Cluster.in_new_directory(apply_delay=APPLY_DELAY)
     try:
         made.start()
         yield made
     finally:
-        for name in ("replica", "primary"):
-            # Either may never have started, or the test stopped it already.
-            with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
-                made.stop(name)
-        shutil.rmtree(root, ignore_errors=True)
+        made.destroy()
 
 
 @dataclass
