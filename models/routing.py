@@ -30,9 +30,13 @@ log = logging.getLogger("likegraph.replicas")
 # all: a request then goes to the primary rather than wait out a lagging replica.
 REPLICA_WAIT_SECONDS = 0.05
 REPLICA_POLL_SECONDS = 0.005
-# A replica that refused a connection or dropped one is left alone this long.
+# A replica that did not catch up within the wait is not waited for again this long: a
+# replica that stays behind must not add the wait to every request.
+REPLICA_BEHIND_SECONDS = 1.0
+# A replica that refused a connection, dropped one or did not answer is left alone this long.
 REPLICA_DOWN_SECONDS = 5.0
 CONNECT_TIMEOUT_SECONDS = 2.0
+STATEMENT_TIMEOUT_SECONDS = 5.0  # a replica that hangs costs one request this, then is down
 DEFAULT_POOL_SIZE = 5
 
 # The byte positions of WAL locations, as plain numbers: bigint columns on both engines.
@@ -52,6 +56,7 @@ class Replica:
     # below it needs no statement to know the replica is fresh enough.
     replayed: int = -1
     down_until: float = 0.0
+    behind_until: float = 0.0
     reads: int = 0  # statements answered, for tests and bench/
 
     def up(self, now: float) -> bool:
@@ -99,7 +104,9 @@ class Router:
         if not candidates:
             return None
         watermark = await self.watermark()
-        deadline = time.monotonic() + REPLICA_WAIT_SECONDS
+        now = time.monotonic()
+        patient = any(now >= replica.behind_until for replica in candidates)
+        deadline = now + (REPLICA_WAIT_SECONDS if patient else 0.0)
         while True:
             for replica in list(candidates):
                 if replica.replayed >= watermark:
@@ -115,6 +122,8 @@ class Router:
                 elif position >= watermark:
                     return replica
             if not candidates or time.monotonic() >= deadline:
+                for replica in candidates:
+                    replica.behind_until = time.monotonic() + REPLICA_BEHIND_SECONDS
                 return None
             await asyncio.sleep(REPLICA_POLL_SECONDS)
 
@@ -171,10 +180,21 @@ async def open_replicas(urls: Sequence[str], primary: BaseDBAsyncClient) -> None
     for url in urls:
         dsn, size = _pool_options(url)
         pool = await asyncpg.create_pool(
-            dsn, min_size=0, max_size=size, timeout=CONNECT_TIMEOUT_SECONDS
+            dsn,
+            min_size=0,
+            max_size=size,
+            timeout=CONNECT_TIMEOUT_SECONDS,
+            command_timeout=STATEMENT_TIMEOUT_SECONDS,
+            reset=_nothing_to_reset,
         )
         replicas.append(Replica(url=url, pool=pool))
     _router = Router(primary, replicas)
+
+
+async def _nothing_to_reset(_: asyncpg.Connection) -> None:
+    """A replica connection only ever runs single reads: no SET, LISTEN, lock or cursor
+    outlives one, so the round trip asyncpg's default reset makes on every release
+    (`RESET ALL` and friends) would buy nothing. (asyncpg still ends any transaction.)"""
 
 
 async def close_replicas() -> None:
