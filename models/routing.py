@@ -40,10 +40,15 @@ STATEMENT_TIMEOUT_SECONDS = 5.0  # a replica that hangs costs one request this, 
 DEFAULT_POOL_SIZE = 5
 
 # The byte positions of WAL locations, as plain numbers: bigint columns on both engines.
-READ_WATERMARK = "SELECT lsn FROM replica_watermark WHERE id = 1"
+# Without its row (emptied by hand), the watermark is everything written so far: strict.
+READ_WATERMARK = (
+    "SELECT COALESCE((SELECT lsn FROM replica_watermark WHERE id = 1),"
+    " pg_current_wal_insert_lsn() - '0/0'::pg_lsn) AS lsn"
+)
 RAISE_WATERMARK = (
-    "UPDATE replica_watermark"
-    " SET lsn = GREATEST(lsn, pg_current_wal_insert_lsn() - '0/0'::pg_lsn) WHERE id = 1"
+    "INSERT INTO replica_watermark (id, lsn)"
+    " VALUES (1, pg_current_wal_insert_lsn() - '0/0'::pg_lsn)"
+    " ON CONFLICT (id) DO UPDATE SET lsn = GREATEST(replica_watermark.lsn, EXCLUDED.lsn)"
 )
 REPLAY_POSITION = "SELECT pg_last_wal_replay_lsn() - '0/0'::pg_lsn AS lsn"
 
