@@ -9,8 +9,11 @@ hottest video's 20-liker page for a logged-in viewer, 16 connections, to each se
 turns. A third phase runs the replica server while another client blocks and unblocks
 every 100 ms (a narrowing change each time, so the watermark keeps moving).
 
-Reported per phase: requests/s, p50/p99, and how many transactions each PostgreSQL
-server committed (pg_stat_database, read after the server process has exited).
+Reported per phase: requests/s, p50/p99, the API process's CPU per request, and how
+many transactions each PostgreSQL server committed (pg_stat_database, read after the
+server process has exited, so every backend has reported). Last, both servers at once
+and one client sending each the same page in turn (1,000 rounds): the latency the
+watermark read adds, measured in the same moments on this shared machine.
 Nothing here is a test: it prints figures for bench/README.md.
 """
 
@@ -34,6 +37,8 @@ import asyncpg  # type: ignore[import-untyped]
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+import run  # noqa: E402  (bench/run.py: a script's own directory leads sys.path)
 
 from tests.pg_cluster import Cluster, _free_port  # noqa: E402
 
@@ -75,6 +80,9 @@ class Server:
                     raise SystemExit(self.log.read().decode()) from None
                 time.sleep(0.2)
 
+    def cpu_seconds(self) -> float:
+        return sum(run._process_cpu(pid) for pid in run._process_tree(self.process.pid))
+
     def stop(self) -> None:
         self.process.send_signal(signal.SIGINT)
         self.process.wait(timeout=15)
@@ -107,6 +115,29 @@ def _load(port: int, token: str, video_id: str, seconds: float) -> dict[str, Any
             }
         ],
     }
+    result: dict[str, Any] = _load_spec(spec)["likers"]["all"]
+    return result
+
+
+def _side_by_side(ports: dict[str, int], token: str, video_id: str, count: int) -> Any:
+    """One client, one request to each server in turn: latencies from the same moments."""
+    body = json.dumps({"query": LIKERS_PAGE, "variables": {"id": video_id}})
+    request = {"label": "likers", "body": body, "token": token}
+    spec = {
+        "host": "127.0.0.1",
+        "port": 0,
+        "count": count,
+        "warmup": 50,
+        "round_robin": True,
+        "groups": [
+            {"name": name, "port": port, "concurrency": 1, "requests": [request]}
+            for name, port in ports.items()
+        ],
+    }
+    return _load_spec(spec)
+
+
+def _load_spec(spec: dict[str, Any]) -> Any:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(spec, handle)
     try:
@@ -118,8 +149,7 @@ def _load(port: int, token: str, video_id: str, seconds: float) -> dict[str, Any
         )
     finally:
         os.unlink(handle.name)
-    result: dict[str, Any] = json.loads(out.stdout)["groups"]["likers"]["all"]
-    return result
+    return json.loads(out.stdout)["groups"]
 
 
 def _churn(port: int, token: str, stop: threading.Event) -> int:
@@ -142,12 +172,12 @@ def main() -> None:
     cluster = Cluster.in_new_directory()
     try:
         cluster.start()
-        run(cluster, args.seconds, args.turns)
+        measure(cluster, args.seconds, args.turns)
     finally:
         cluster.destroy()
 
 
-def run(cluster: Cluster, seconds: float, turns: int) -> None:
+def measure(cluster: Cluster, seconds: float, turns: int) -> None:
     asyncio.run(_create_database(cluster))
     primary = cluster.url(cluster.primary_port, "bench")
     replica = cluster.url(cluster.replica_port, "bench")
@@ -182,7 +212,9 @@ def run(cluster: Cluster, seconds: float, turns: int) -> None:
             if churn:
                 churner = threading.Thread(target=_churn, args=(server.port, token, stop))
                 churner.start()
+            cpu = server.cpu_seconds()
             result = _load(server.port, token, video, seconds)
+            cpu = server.cpu_seconds() - cpu
             stop.set()
             if churner is not None:
                 churner.join()
@@ -195,11 +227,29 @@ def run(cluster: Cluster, seconds: float, turns: int) -> None:
                 "p50_ms": round(result["p50_ms"], 2),
                 "p99_ms": round(result["p99_ms"], 2),
                 "errors": result.get("errors", 0),
+                "api_cpu_ms_per_request": round(1000 * cpu / (result["n"] + 16 * 20), 2),
                 "primary_commits": after[0] - before[0],
                 "replica_commits": after[1] - before[1],
             }
             phases.append(row)
             print(json.dumps(row), flush=True)
+    servers = {
+        "primary alone": Server(env),
+        "reads on the replica": Server({**env, "LIKEGRAPH_REPLICA_URLS": replica}),
+    }
+    try:
+        token = _post(
+            servers["primary alone"].port,
+            'mutation { logIn(handle: "user1", password: "password123") { token } }',
+            {},
+        )["data"]["logIn"]["token"]
+        groups = _side_by_side({k: v.port for k, v in servers.items()}, token, video, 1000)
+        for name, group in groups.items():
+            figures = {k: round(v, 2) for k, v in group["all"].items() if k.endswith("_ms")}
+            print(json.dumps({"side by side, one client": name, **figures}), flush=True)
+    finally:
+        for server in servers.values():
+            server.stop()
     load = os.getloadavg()
     print(json.dumps({"date": time.strftime("%a %d %b %Y %H:%M UTC", time.gmtime()),
                       "loadavg": [round(x, 1) for x in load]}))  # fmt: skip

@@ -156,14 +156,16 @@ def router() -> Router | None:
     return _router
 
 
-def _pool_options(url: str) -> tuple[str, int]:
-    """An asyncpg DSN and pool size from a replica URL (`?maxsize=N` as DATABASE_URL's)."""
+def _pool_options(url: str) -> tuple[str, dict[str, int]]:
+    """An asyncpg DSN and pool options from a replica URL: `?maxsize=N` and
+    `?statement_cache_size=N` mean what they mean on DATABASE_URL (docs/scaling.md)."""
     parts = urlsplit(url)
     query = dict(parse_qsl(parts.query))
-    size = int(query.pop("maxsize", DEFAULT_POOL_SIZE))
+    options = {"max_size": int(query.pop("maxsize", DEFAULT_POOL_SIZE))}
+    if "statement_cache_size" in query:
+        options["statement_cache_size"] = int(query.pop("statement_cache_size"))
     query.pop("minsize", None)
-    scheme = "postgresql" if parts.scheme in ("postgres", "postgresql", "asyncpg") else parts.scheme
-    return urlunsplit((scheme, parts.netloc, parts.path, urlencode(query), "")), size
+    return urlunsplit(("postgresql", parts.netloc, parts.path, urlencode(query), "")), options
 
 
 def _safe(url: str) -> str:
@@ -183,11 +185,11 @@ async def open_replicas(urls: Sequence[str], primary: BaseDBAsyncClient) -> None
         return
     replicas = []
     for url in urls:
-        dsn, size = _pool_options(url)
+        dsn, options = _pool_options(url)
         pool = await asyncpg.create_pool(
             dsn,
             min_size=0,
-            max_size=size,
+            **options,
             timeout=CONNECT_TIMEOUT_SECONDS,
             command_timeout=STATEMENT_TIMEOUT_SECONDS,
             reset=_nothing_to_reset,

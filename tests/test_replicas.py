@@ -27,7 +27,7 @@ import pytest
 from api import db
 from api.app import create_app
 from api.ids import Kind, encode_id
-from api.settings import Settings
+from api.settings import Settings, SettingsError, load_settings
 from auth.passwords import hash_password
 from auth.sessions import start_session
 from models import Account, Follow, FollowState, Like, Video, routing
@@ -38,16 +38,40 @@ from tests.world import SECRET
 APPLY_DELAY = "300ms"
 ROUNDS = 30  # per narrowing change: 4 x 30 rounds, each a mutation and the reads after it
 
-pytestmark = pytest.mark.skipif(
-    ENGINE != "postgres", reason="the replica test runs in the PostgreSQL half of the suite"
-)
-
 VIDEO = "query($id: ID!) { video(id: $id) { id } }"
 LIKERS = "query($id: ID!) { video(id: $id) { likers(first: 100) { edges { node { handle } } } } }"
 
 
+def test_replica_urls_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LIKEGRAPH_SECRET", SECRET)
+    monkeypatch.setenv("DATABASE_URL", "postgres://app@primary:5432/likegraph")
+    assert load_settings(env_file=None).replica_urls == ()
+    monkeypatch.setenv(
+        "LIKEGRAPH_REPLICA_URLS",
+        " postgres://app@r1:5432/likegraph, postgresql://app@r2:5432/likegraph?maxsize=3,",
+    )
+    assert load_settings(env_file=None).replica_urls == (
+        "postgres://app@r1:5432/likegraph",
+        "postgresql://app@r2:5432/likegraph?maxsize=3",
+    )
+
+
+def test_replica_urls_are_refused_without_postgres_urls(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LIKEGRAPH_SECRET", SECRET)
+    monkeypatch.setenv("DATABASE_URL", "sqlite://likegraph.sqlite3")
+    monkeypatch.setenv("LIKEGRAPH_REPLICA_URLS", "postgres://app@r1:5432/likegraph")
+    with pytest.raises(SettingsError, match="SQLite has no replicas"):
+        load_settings(env_file=None)
+    monkeypatch.setenv("DATABASE_URL", "postgres://app@primary:5432/likegraph")
+    monkeypatch.setenv("LIKEGRAPH_REPLICA_URLS", "mysql://secret@r1/likegraph")
+    with pytest.raises(SettingsError, match="'r1/likegraph'"):
+        load_settings(env_file=None)
+
+
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Cluster]:
+    if ENGINE != "postgres":
+        pytest.skip("the replica cluster runs in the PostgreSQL half of the suite")
     if not (PG_BIN / "initdb").exists():
         message = f"PostgreSQL server binaries not found in {PG_BIN} (LIKEGRAPH_PG_BIN)"
         if REQUIRE_POSTGRES:
