@@ -204,27 +204,32 @@ async def test_narrowing_changes_never_show_on_a_lagging_replica(cluster: Cluste
         assert await world.sees_video("priya: clip", as_="rem0")
         assert world.replica.reads > replica_reads
 
-        for i in range(ROUNDS):
-            blocked = world.groups["blocked"][i]
+        # One kind of change at a time, from a caught-up replica: a change that failed to
+        # raise the watermark is not hidden behind another that did.
+        await world.caught_up()
+        for blocked in world.groups["blocked"]:
             await world.mutate("block", blocked, as_="alice")
             assert not await world.sees_video("alice: clip", as_=blocked)
 
-            turning = world.groups["turning"][i]
+        await world.caught_up()
+        for i, turning in enumerate(world.groups["turning"]):
             await world.gql.ok("mutation { setPrivacy(isPrivate: true) { id } }", as_=turning)
             still_public = set(world.groups["turning"][i + 1 :])
             assert await world.likers("alice: clip", as_="olive") == still_public
 
-            follower = world.groups["followers"][i]
+        await world.caught_up()
+        for follower in world.groups["followers"]:
             await world.mutate("unfollow", "priya", as_=follower)
             assert not await world.sees_video("priya: clip", as_=follower)
 
-            removed = world.groups["removed"][i]
+        await world.caught_up()
+        for removed in world.groups["removed"]:
             await world.mutate("removeFollower", removed, as_="priya")
             assert not await world.sees_video("priya: clip", as_=removed)
 
         # The replica was behind all along: the reads after each change waited for it or
         # went to the primary. It still shows the last change's hidden video for a while.
-        assert world.router.primary_fallbacks >= ROUNDS
+        assert world.router.primary_fallbacks >= 4
         last = world.groups["removed"][-1]
         stale = await world.replica.pool.fetchval(
             "SELECT count(*) FROM follow f JOIN account a ON a.id = f.follower_id"
