@@ -250,12 +250,18 @@ async def test_reads_reach_a_caught_up_replica(cluster: Cluster) -> None:
         assert world.replica.reads - before >= 20
 
         # A like widens: it may reach the replica late, and reads need not wait for it.
+        # The mutation's own answer is read on the primary, whatever the replica's lag.
         fallbacks = world.router.primary_fallbacks
-        await world.gql.ok(
-            "mutation($id: ID!) { likeVideo(videoId: $id) { id } }",
+        liked = await world.gql.ok(
+            "mutation($id: ID!) { likeVideo(videoId: $id) { likeCount viewerHasLiked } }",
             {"id": world.videos["alice: clip"]},
             as_="olive",
         )
+        assert liked["likeVideo"] == {"likeCount": ROUNDS + 1, "viewerHasLiked": True}
+        created = await world.gql.ok(
+            'mutation { createVideo(caption: "alice: new") { caption likeCount } }', as_="alice"
+        )
+        assert created["createVideo"] == {"caption": "alice: new", "likeCount": 0}
         await world.likers("alice: clip", as_="blk1")
         assert world.router.primary_fallbacks == fallbacks
 
