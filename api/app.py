@@ -29,9 +29,13 @@ def create_app(settings: Settings | None = None, *, apply_migrations: bool = Tru
         # uvicorn runs the lifespan in a task of its own: requests reach the database
         # through the process-wide fallback (tests/test_demo.py checks it).
         if apply_migrations:
-            await db.migrate(settings.database_url, for_all_tasks=True)
+            await db.migrate(
+                settings.database_url, for_all_tasks=True, replica_urls=settings.replica_urls
+            )
         else:
-            await db.connect(settings.database_url, for_all_tasks=True)
+            await db.connect(
+                settings.database_url, for_all_tasks=True, replica_urls=settings.replica_urls
+            )
         # What starting made (modules, the schema, the ORM: ~56,000 objects) lives as
         # long as the process. Frozen, a full collection no longer walks it: 0.5 ms
         # instead of 10-15 ms, a pause that every request in flight used to wait out.

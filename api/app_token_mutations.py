@@ -16,6 +16,7 @@ from api.validation import storable
 from auth import app_tokens, sessions
 from auth.policy import can_manage_app_tokens
 from auth.tokens import token_digest
+from models.routing import narrowed
 
 NAME_MAX = 100
 # An account's tokens are listed whole (Account.appTokens): the list stays short.
@@ -84,4 +85,5 @@ class AppTokenMutations:
         if digest is None:
             raise NotFound(NOT_FOUND)
         sessions.forget_app_token(digest)
+        await narrowed()  # a read replica must refuse the token too
         return True

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from tortoise import Tortoise, connections
@@ -15,6 +15,7 @@ from tortoise.migrations.api import migrate as run_migrations
 from tortoise.transactions import in_transaction
 
 from api.settings import sqlite_path
+from models import routing
 from models.sqlite_reads import close_inline_reads, open_inline_reads
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -55,13 +56,17 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
     }
 
 
-async def migrate(database_url: str, *, for_all_tasks: bool = False) -> None:
+async def migrate(
+    database_url: str, *, for_all_tasks: bool = False, replica_urls: Sequence[str] = ()
+) -> None:
     """Apply pending migrations; leaves Tortoise initialised on that database."""
     await run_migrations(config=tortoise_config(database_url))
-    await connect(database_url, for_all_tasks=for_all_tasks)
+    await connect(database_url, for_all_tasks=for_all_tasks, replica_urls=replica_urls)
 
 
-async def connect(database_url: str, *, for_all_tasks: bool = False) -> None:
+async def connect(
+    database_url: str, *, for_all_tasks: bool = False, replica_urls: Sequence[str] = ()
+) -> None:
     """Initialise Tortoise for this task and the tasks it starts.
 
     `for_all_tasks` also makes it the process-wide fallback: a server's lifespan runs
@@ -73,9 +78,12 @@ async def connect(database_url: str, *, for_all_tasks: bool = False) -> None:
     path = sqlite_path(database_url)
     if path is not None:
         open_inline_reads(conn(), path)
+    # Read replicas (models/routing.py): only for plain reads of GraphQL queries.
+    await routing.open_replicas(replica_urls, conn())
 
 
 async def close() -> None:
+    await routing.close_replicas()
     close_inline_reads()
     await Tortoise.close_connections()
 
@@ -108,6 +116,7 @@ async def write_transaction(work: Callable[[BaseDBAsyncClient], Awaitable[T]]) -
     refused attempt was rolled back whole, and every write of the mutations is
     idempotent anyway (a repeated like inserts nothing and bumps nothing).
     """
+    routing.pin_to_primary()  # the request reads its own writes from now on
     for attempt in range(WRITE_RETRIES + 1):
         try:
             async with in_transaction() as conn:

@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 import orjson
+from graphql import get_operation_ast
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.exceptions import MissingQueryError
@@ -30,6 +31,7 @@ from api.schema import parsed, schema
 from api.settings import Settings
 from auth.sessions import authenticate
 from auth.tokens import InvalidToken
+from models import routing
 
 log = logging.getLogger("likegraph.http")
 
@@ -119,6 +121,14 @@ def _json(text: str | bytes, invalid: str) -> Any:
         raise RequestError(400, invalid) from exc
 
 
+def _is_query(params: dict[str, Any]) -> bool:
+    document = parsed(params["query"]) if isinstance(params.get("query"), str) else None
+    if document is None:
+        return False
+    operation = get_operation_ast(document, params.get("operationName"))
+    return operation is not None and operation.operation.value == "query"
+
+
 class GraphQLEndpoint:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -132,6 +142,12 @@ class GraphQLEndpoint:
         await response(scope, receive, send)
 
     async def handle(self, request: Request) -> Response:
+        if not routing.active():
+            return await self._handle(request)
+        with routing.request_reads():
+            return await self._handle(request)
+
+    async def _handle(self, request: Request) -> Response:
         reading = request.method in ("GET", "HEAD")
         if reading and self._wants_graphiql(request):
             return graphiql_response()
@@ -146,6 +162,10 @@ class GraphQLEndpoint:
             )
         try:
             params = await self._params(request, reading)
+            if routing.active() and _is_query(params):
+                # With read replicas a query's plain reads may use one (models/routing.py);
+                # a mutation's never do: it reads what it wrote and what it narrowed.
+                routing.allow_replica_reads()
             viewer = await authenticate(
                 self._authorization(request),
                 self.settings.secret,

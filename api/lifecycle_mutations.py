@@ -19,6 +19,7 @@ from api.validation import valid_display_name
 from auth.passwords import verify_password_async
 from auth.sessions import end_all_sessions
 from models import Account as AccountModel
+from models.routing import narrowed
 from models.sql import Sql
 
 ACCOUNT_GONE = "Your account no longer exists: sign up again, or log in as another account."
@@ -77,6 +78,7 @@ class LifecycleMutation:
         video = await require_visible_video(ctx, id)
         if video.author.id != me or not await deletion.delete_video(video.id, me):
             raise NotFound("No video with that ID.")
+        await narrowed()  # read replicas must not show the deleted video
         _forget_everything(ctx)
         return True
 
@@ -99,5 +101,6 @@ class LifecycleMutation:
         await end_all_sessions(me)
         if not await deletion.delete_account(me):
             raise Unauthenticated(ACCOUNT_GONE)  # a concurrent deleteAccount won
+        await narrowed()  # read replicas must not show the deleted account
         _forget_everything(ctx)
         return True

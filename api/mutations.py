@@ -39,6 +39,7 @@ from auth.viewer import Viewer
 from models import Account as AccountModel
 from models import Block, Follow, FollowState
 from models import Video as VideoModel
+from models.routing import narrowed
 from models.sql import Sql, is_postgres
 
 BAD_LOGIN = "Wrong handle or password."
@@ -151,6 +152,8 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation, AppTokenM
             return await AccountModel.filter(id=me).using_db(conn).first()
 
         account = await write_transaction(change)
+        if is_private:
+            await narrowed()  # read replicas must not show what it now hides
         if account is None:
             raise Unauthenticated(ACCOUNT_GONE)
         return Account.of(_row(account))
@@ -263,6 +266,7 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation, AppTokenM
         me = _me(info.context)
         other = await _other_account(info.context, handle)
         await Follow.filter(follower_id=me, followee_id=other.id).delete()
+        await narrowed()
         return FollowStatus.NONE
 
     @strawberry.mutation(
@@ -287,6 +291,7 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation, AppTokenM
         me = _me(info.context)
         other = await _other_account(info.context, handle)
         await Follow.filter(follower_id=other.id, followee_id=me).delete()
+        await narrowed()
         return FollowStatus.NONE
 
     @strawberry.mutation(
@@ -318,7 +323,9 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation, AppTokenM
                 await sql.execute(statement)
             return bool(created)
 
-        return await write_transaction(block)
+        created = await write_transaction(block)
+        await narrowed()
+        return created
 
     @strawberry.mutation(
         description="True when it removed a block, false when none existed.",

@@ -20,6 +20,7 @@ from api.validation import valid_password
 from auth import sessions
 from auth.passwords import hash_password_async, verify_password_async
 from models import Account as AccountModel
+from models.routing import narrowed
 from models.sql import Sql
 
 WRONG_PASSWORD = "The current password is wrong."
@@ -95,5 +96,6 @@ class SessionMutations:
 
         await write_transaction(change)
         sessions.forget_account(me)
+        await narrowed()
         account.password_hash = new_hash
         return await payload(ctx, account)

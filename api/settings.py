@@ -29,6 +29,8 @@ class Settings:
     insights_min_count: int = 10
     # Origins whose browser apps may call the API (CORS); ("*",) for any, () for none.
     cors_origins: tuple[str, ...] = ()
+    # PostgreSQL streaming replicas for the plain reads of queries (models/routing.py).
+    replica_urls: tuple[str, ...] = ()
 
 
 def sqlite_path(database_url: str) -> str | None:
@@ -107,6 +109,7 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         raise SettingsError("LIKEGRAPH_SESSION_RECHECK must be a number of seconds") from exc
     if not 0 <= recheck <= 3600:
         raise SettingsError("LIKEGRAPH_SESSION_RECHECK must be between 0 and 3600 seconds")
+    replica_urls = _replica_urls(config("LIKEGRAPH_REPLICA_URLS", default=""), database_url)
     secret = config("LIKEGRAPH_SECRET", default="") or _load_or_create_secret(database_url)
     if len(secret) < MIN_SECRET_LENGTH:
         raise SettingsError(
@@ -124,7 +127,25 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         insights_epsilon=epsilon,
         insights_min_count=min_count,
         cors_origins=cors_origins,
+        replica_urls=replica_urls,
     )
+
+
+def _replica_urls(text: str, database_url: str) -> tuple[str, ...]:
+    urls = tuple(url.strip() for url in text.split(",") if url.strip())
+    if not urls:
+        return ()
+    if database_url.startswith("sqlite://"):
+        raise SettingsError(
+            "LIKEGRAPH_REPLICA_URLS needs a PostgreSQL DATABASE_URL: SQLite has no replicas."
+        )
+    for url in urls:
+        if not url.startswith(("postgres://", "postgresql://")):
+            raise SettingsError(
+                "Each of LIKEGRAPH_REPLICA_URLS must start with postgres:// or postgresql://,"
+                f" got {url.split('@')[-1]!r}."
+            )
+    return urls
 
 
 def _positive_int(text: str) -> int | None:

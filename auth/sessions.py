@@ -36,6 +36,7 @@ from auth.tokens import (
     token_digest,
 )
 from auth.viewer import Viewer
+from models.routing import narrowed
 from models.sql import Sql
 
 # Enough for every session active in a few seconds on one process; the oldest goes first.
@@ -181,6 +182,7 @@ async def end_session(digest: str) -> bool:
     sql = Sql()
     ended, _ = await sql.execute(f"DELETE FROM account_session WHERE token_hash = {sql.p(digest)}")
     _verdicts.forget(digest)
+    await narrowed()  # a read replica must refuse the token too
     return ended > 0
 
 
@@ -195,6 +197,7 @@ async def end_all_sessions(account_id: int) -> int:
         f"DELETE FROM account_session WHERE account_id = {sql.p(account_id)}"
     )
     forget_account(account_id)
+    await narrowed()
     return ended
 
 

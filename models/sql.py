@@ -8,6 +8,7 @@ from typing import Any
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from models import routing
 from models.sqlite_reads import inline_reads_for
 
 
@@ -24,6 +25,8 @@ class Sql:
 
     def __init__(self, client: BaseDBAsyncClient | None = None) -> None:
         self.client = client or connections.get("default")
+        # Only a statement that did not name its connection may be sent to a replica.
+        self._routed = client is None
         self.params: list[Any] = []
         self._marker = "$" if is_postgres(self.client) else "?"
 
@@ -35,6 +38,10 @@ class Sql:
         return ", ".join(self.p(v) for v in values)
 
     async def rows(self, text: str) -> list[dict[str, Any]]:
+        if self._routed and routing.active():
+            routed = await routing.replica_rows(self.client, text, self.params)
+            if routed is not None:
+                return routed
         inline = inline_reads_for(self.client)
         if inline is not None and (rows := inline.rows(text, self.params)) is not None:
             return rows
