@@ -12,7 +12,9 @@ its own keep-alive connection, like a video then unlike it, round and round:
 The three phases run in turns (the order reversed every round), so on a shared machine
 they see the same minutes. A write is one mutation, likeVideo or unlikeVideo, each of
 which inserts or deletes a like row and moves its counter. Afterwards every video's
-`like_count` is compared with its like rows (rule 3). Prints the rates, p99 and the
+`like_count` is compared with its like rows (rule 3). On PostgreSQL, pgbench (when
+installed) then measures the database's own ceiling: counter updates per second on one
+row against many, no API in the way. Prints the rates, p99 and the
 target ratios (one / many >= 0.5, a write >= 1/3 of the floor), and keeps them in
 bench/data/results-writes-<time>.json.
 """
@@ -22,6 +24,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import shutil
 import subprocess
 import tempfile
 from datetime import UTC, datetime
@@ -116,6 +120,54 @@ def drift(data: run.Dataset) -> int:
         conn.close()
 
 
+PGBENCH_SCRIPT = """\\set v {pick}
+UPDATE video SET like_count = like_count + 1 WHERE id = :v;
+UPDATE video SET like_count = like_count - 1 WHERE id = :v;
+"""
+
+
+def pgbench_bin() -> str | None:
+    found = shutil.which("pgbench")
+    if found is None:
+        listed = sorted(Path("/usr/lib/postgresql").glob("*/bin/pgbench"))
+        found = str(listed[-1]) if listed else None
+    return found
+
+
+def counter_ceiling(
+    data: run.Dataset, hot: int, spread: list[int], args: argparse.Namespace, workdir: Path
+) -> dict[str, float] | None:
+    """PostgreSQL alone, no API: counter updates per second (each its own transaction)
+    from as many pgbench clients as writers, on the hot video's row against rows spread
+    over the many videos, in turns. What the database allows one video before the API
+    is in the way: a row lock is held until the commit's WAL flush, so updates of one row
+    commit one flush at a time, while updates of many rows share their flushes."""
+    pgbench = pgbench_bin()
+    if data.database_url is None or pgbench is None:
+        return None
+    scripts = {
+        "one": PGBENCH_SCRIPT.format(pick=hot),
+        "many": PGBENCH_SCRIPT.format(pick=f"random({min(spread)}, {max(spread)})"),
+    }
+    done = {name: 0.0 for name in scripts}
+    seconds = max(1, round(args.duration / args.rounds))
+    for turn in range(args.rounds):
+        for name in scripts if turn % 2 == 0 else reversed(list(scripts)):
+            script = workdir / f"{name}.sql"
+            script.write_text(scripts[name])
+            command = [pgbench, "-n", "-c", str(args.writers), "-j", "2", "-T", str(seconds)]
+            out = subprocess.run(
+                [*command, "-f", str(script), data.database_url],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            tps = re.search(r"tps = ([0-9.]+)", out)
+            assert tps is not None, out
+            done[name] += 2 * float(tps.group(1)) * seconds  # two updates per script
+    return {name: n / (seconds * args.rounds) for name, n in done.items()}
+
+
 def measure(engine: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     run.log(f"{engine}: generating {SCALE}")
     data = make_dataset(engine, workdir)
@@ -152,6 +204,7 @@ def measure(engine: str, args: argparse.Namespace, workdir: Path) -> dict[str, A
             server.stop()
         load_after = uptime()
         drifted = drift(data)
+        ceiling = counter_ceiling(data, hot, spread, args, workdir)
     finally:
         drop_dataset(data)
     figures = {name: phases[name]["groups"][name]["all"] for name in phases}
@@ -167,6 +220,7 @@ def measure(engine: str, args: argparse.Namespace, workdir: Path) -> dict[str, A
         "one_over_floor": figures["one"]["rps"] / figures["floor"]["rps"],
         "many_over_floor": figures["many"]["rps"] / figures["floor"]["rps"],
         "videos_with_drifted_counts": drifted,
+        "postgres_alone_updates_per_s": ceiling,
         "turns": {n: [t["groups"][n]["all"] for t in phases[n]["turns"]] for n in phases},
     }
 
@@ -211,6 +265,12 @@ def main() -> None:
             f" {r['many_over_floor']:.2f} (target >= 0.33);"
             f" videos with a drifted count: {r['videos_with_drifted_counts']}"
         )
+        if r["postgres_alone_updates_per_s"]:
+            c = r["postgres_alone_updates_per_s"]
+            lines.append(
+                f"  PostgreSQL alone (pgbench, counter updates): one video {c['one']:,.0f}/s,"
+                f" many {c['many']:,.0f}/s, one / many {c['one'] / c['many']:.2f}"
+            )
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     run.DATA.mkdir(parents=True, exist_ok=True)
     out = run.DATA / f"results-writes-{stamp}.json"
