@@ -105,17 +105,19 @@ def pairs(video_ids: list[int], account: int) -> list[dict[str, Any]]:
     return out
 
 
-def drift(data: run.Dataset) -> int:
-    """Videos whose like_count is not their number of like rows (rule 3: always 0)."""
+def counts(data: run.Dataset) -> tuple[int, int]:
+    """(like rows, videos whose like_count is not their number of like rows): the first
+    is the same before and after the phases (every like was followed by its unlike), the
+    second always 0 (rule 3)."""
     conn = run._Reader(data)
     try:
-        return len(
-            conn.all(
-                "SELECT v.id FROM video v LEFT JOIN (SELECT video_id, COUNT(*) AS n"
-                " FROM video_like GROUP BY video_id) c ON c.video_id = v.id"
-                " WHERE v.like_count <> COALESCE(c.n, 0)"
-            )
+        (likes,) = conn.all("SELECT COUNT(*) FROM video_like")[0]
+        drifted = conn.all(
+            "SELECT v.id FROM video v LEFT JOIN (SELECT video_id, COUNT(*) AS n"
+            " FROM video_like GROUP BY video_id) c ON c.video_id = v.id"
+            " WHERE v.like_count <> COALESCE(c.n, 0)"
         )
+        return int(likes), len(drifted)
     finally:
         conn.close()
 
@@ -173,6 +175,7 @@ def measure(engine: str, args: argparse.Namespace, workdir: Path) -> dict[str, A
     data = make_dataset(engine, workdir)
     try:
         accounts, hot, spread = writers_and_videos(data, args.writers)
+        likes_before, _ = counts(data)
         own = [spread[i :: args.writers] for i in range(args.writers)]
         groups = {
             "floor": {
@@ -203,7 +206,7 @@ def measure(engine: str, args: argparse.Namespace, workdir: Path) -> dict[str, A
         finally:
             server.stop()
         load_after = uptime()
-        drifted = drift(data)
+        likes_after, drifted = counts(data)
         ceiling = counter_ceiling(data, hot, spread, args, workdir)
     finally:
         drop_dataset(data)
@@ -220,6 +223,7 @@ def measure(engine: str, args: argparse.Namespace, workdir: Path) -> dict[str, A
         "one_over_floor": figures["one"]["rps"] / figures["floor"]["rps"],
         "many_over_floor": figures["many"]["rps"] / figures["floor"]["rps"],
         "videos_with_drifted_counts": drifted,
+        "like_rows_before_after": [likes_before, likes_after],
         "postgres_alone_updates_per_s": ceiling,
         "turns": {n: [t["groups"][n]["all"] for t in phases[n]["turns"]] for n in phases},
     }
@@ -263,7 +267,8 @@ def main() -> None:
             f"  one / many {r['one_over_many']:.2f} (target >= 0.5);"
             f" one / floor {r['one_over_floor']:.2f}, many / floor"
             f" {r['many_over_floor']:.2f} (target >= 0.33);"
-            f" videos with a drifted count: {r['videos_with_drifted_counts']}"
+            f" videos with a drifted count: {r['videos_with_drifted_counts']};"
+            f" like rows before / after: {r['like_rows_before_after']}"
         )
         if r["postgres_alone_updates_per_s"]:
             c = r["postgres_alone_updates_per_s"]
