@@ -51,7 +51,12 @@ def make_dataset(engine: str, workdir: Path) -> run.Dataset:
     database = f"{run.PG_PREFIX}viral_{os.getpid()}"
     run._pg_admin(f"CREATE DATABASE {database}")
     url = f"{run.PG_SERVER}/{database}"
-    saved = run._generate(url, 0.0, SCALE)
+    made = run.Dataset("viral", workdir / "pg.json", {}, 0.0, 0.0, database_url=url)
+    try:
+        saved = run._generate(url, 0.0, SCALE)
+    except BaseException:
+        drop_dataset(made)  # a failed or interrupted generate leaves no database behind
+        raise
     return run.Dataset("viral", workdir / "pg.json", **saved, database_url=url)
 
 
