@@ -10,9 +10,14 @@ Spec: {"host", "port", "duration" (s) or "count" (requests per connection), "war
 "concurrency", "port" (optional), "requests": [{"label", "body", "token"}]}]}.
 
 Each connection sends requests drawn at random from its group's list, one at a time,
-for the duration. With "round_robin", one client instead sends one request to each group
-in turn (in a shuffled order each round): the groups are measured side by side in the
-same moments, which is what a ratio of latencies on a shared machine needs.
+for the duration. A group may give "sequences" (one list of requests per connection, its
+concurrency) instead: each connection then sends its own list in order, round and round,
+and ends on a multiple of the group's "step" (a like is always followed by its unlike,
+so the database ends each phase as it began).
+
+With "round_robin", one client instead sends one request to each group in turn (in a
+shuffled order each round): the groups are measured side by side in the same moments,
+which is what a ratio of latencies on a shared machine needs.
 """
 
 from __future__ import annotations
@@ -84,24 +89,41 @@ class Gate:
 
 
 async def connection(
-    spec: dict[str, Any], port: int, requests: list[Request], stats: Stats, seed: int, gate: Gate
+    spec: dict[str, Any],
+    port: int,
+    requests: list[Request],
+    stats: Stats,
+    seed: int,
+    gate: Gate,
+    step: int = 0,
 ) -> None:
+    """`step` > 0: `requests` is this connection's own sequence, sent in order."""
     rng = random.Random(seed)
+    sent = 0
+
+    def pick() -> Request:
+        return requests[sent % len(requests)] if step else rng.choice(requests)
+
     reader, writer = await asyncio.open_connection(spec["host"], port)
     try:
         for _ in range(spec.get("warmup", 0)):
-            await send(reader, writer, rng.choice(requests).raw)
+            await send(reader, writer, pick().raw)
+            sent += 1
         await gate.ready()
         deadline = time.perf_counter() + spec.get("duration", 1e9)
         remaining = spec.get("count", 10**12)
         while remaining > 0 and time.perf_counter() < deadline:
-            request = rng.choice(requests)
+            request = pick()
             began = time.perf_counter()
             body = await send(reader, writer, request.raw)
             stats.latencies[request.label].append(time.perf_counter() - began)
             if b'"errors"' in body:
                 stats.errors[request.label] += 1
             remaining -= 1
+            sent += 1
+        while step and sent % step:  # unmeasured: finish the pair (an unlike after its like)
+            await send(reader, writer, pick().raw)
+            sent += 1
     finally:
         writer.close()
 
@@ -165,20 +187,26 @@ async def main(spec: dict[str, Any]) -> dict[str, Any]:
         return _result(per_group, time.perf_counter() - began)
     per_group: dict[str, Stats] = {}
     tasks = []
-    gate = Gate(sum(group["concurrency"] for group in spec["groups"]))
+    gate = Gate(
+        sum(len(g["sequences"]) if "sequences" in g else g["concurrency"] for g in spec["groups"])
+    )
     seed = 0
     for group in spec["groups"]:
         group_port = group.get("port", port)
-        requests = [
-            build(host, group_port, r["label"], r["body"], r.get("token"))
-            for r in group["requests"]
-        ]
+
+        def built(listed: list[dict[str, Any]], at: int = group_port) -> list[Request]:
+            return [build(host, at, r["label"], r["body"], r.get("token")) for r in listed]
+
         # Groups of one name (one per server process of a set) are counted together.
         stats = per_group.setdefault(group["name"], Stats())
-        for _ in range(group["concurrency"]):
+        if "sequences" in group:
+            lists, step = [built(s) for s in group["sequences"]], group.get("step", 1)
+        else:
+            lists, step = [built(group["requests"])] * group["concurrency"], 0
+        for requests in lists:
             seed += 1
             tasks.append(
-                asyncio.create_task(connection(spec, group_port, requests, stats, seed, gate))
+                asyncio.create_task(connection(spec, group_port, requests, stats, seed, gate, step))
             )
     await gate.all_ready.wait()
     began = time.perf_counter()
