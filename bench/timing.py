@@ -44,6 +44,7 @@ from run import (
     Picks,
     Server,
     _Reader,
+    _store_sessions,
     body,
     dataset,
     load,
@@ -91,10 +92,12 @@ def _cases(data: Dataset, viewer: int) -> dict[str, list[int]]:
 
 
 def _ask(server: Server, query: str, variables: dict[str, Any], viewer: int) -> bytes:
+    bearer = token(viewer)
+    _store_sessions()  # the token's session row, as `load` writes it before a run
     request = urllib.request.Request(
         f"http://127.0.0.1:{server.port}/graphql",
         data=body(query, **variables).encode(),
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token(viewer)}"},
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {bearer}"},
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         answer: bytes = response.read()
