@@ -8,7 +8,7 @@ from tortoise.exceptions import IntegrityError
 
 from api.context import Context, Info
 from api.db import write_transaction
-from api.errors import BadUserInput, Conflict, NotFound, Unauthenticated, login_required
+from api.errors import BadUserInput, Conflict, NotFound, Unauthenticated
 from api.fresh_loaders import FreshLoaders
 from api.insights_mutations import InsightsMutations
 from api.lifecycle_mutations import ACCOUNT_GONE, LifecycleMutation
@@ -44,12 +44,6 @@ HANDLE_TAKEN = "That handle is taken: choose another."
 NOT_YOURSELF = "Name another account: you cannot follow, approve, remove or block your own."
 
 
-def _me(ctx: Context) -> int:
-    if ctx.viewer.account_id is None:
-        raise login_required()
-    return ctx.viewer.account_id
-
-
 def _row(account: AccountModel) -> AccountRow:
     return AccountRow(account.id, account.handle, account.display_name, account.is_private)
 
@@ -73,7 +67,7 @@ async def _other_account(ctx: Context, handle: str) -> AccountRow:
 
 async def _my_account_id(ctx: Context) -> int:
     """The viewer's account id, once its account is known to exist."""
-    me = _me(ctx)
+    me = ctx.account_id_or_raise()
     if await ctx.loaders.visible_account_by_id.load(me) is None:
         raise Unauthenticated(ACCOUNT_GONE)
     return me
@@ -124,7 +118,7 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation):
 
     @strawberry.mutation(extensions=[FreshLoaders()])
     async def set_privacy(self, info: Info, is_private: bool) -> Account:
-        me = _me(info.context)
+        me = info.context.account_id_or_raise()
 
         async def change(conn: BaseDBAsyncClient) -> AccountModel | None:
             # The row update comes first: it takes SQLite's write lock before any read, and
@@ -165,7 +159,7 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation):
     )
     async def like_video(self, info: Info, video_id: strawberry.ID) -> Video:
         ctx = info.context
-        me = _me(ctx)
+        me = ctx.account_id_or_raise()
         video = await require_visible_video(ctx, video_id)
 
         async def like(conn: BaseDBAsyncClient) -> None:
@@ -201,7 +195,7 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation):
     @strawberry.mutation(description="Idempotent.", extensions=[FreshLoaders()])
     async def unlike_video(self, info: Info, video_id: strawberry.ID) -> Video:
         ctx = info.context
-        me = _me(ctx)
+        me = ctx.account_id_or_raise()
         video = await require_visible_video(ctx, video_id)
 
         async def unlike(conn: BaseDBAsyncClient) -> None:
@@ -221,7 +215,7 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation):
         extensions=[FreshLoaders()],
     )
     async def follow(self, info: Info, handle: str) -> FollowStatus:
-        me = _me(info.context)
+        me = info.context.account_id_or_raise()
         other = await _other_account(info.context, handle)
 
         async def follow(conn: BaseDBAsyncClient) -> str | None:
@@ -251,7 +245,7 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation):
         description="Withdraws a request or ends a follow.", extensions=[FreshLoaders()]
     )
     async def unfollow(self, info: Info, handle: str) -> FollowStatus:
-        me = _me(info.context)
+        me = info.context.account_id_or_raise()
         other = await _other_account(info.context, handle)
         await Follow.filter(follower_id=me, followee_id=other.id).delete()
         return FollowStatus.NONE
@@ -261,7 +255,7 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation):
         extensions=[FreshLoaders()],
     )
     async def approve_follower(self, info: Info, handle: str) -> FollowStatus:
-        me = _me(info.context)
+        me = info.context.account_id_or_raise()
         other = await _other_account(info.context, handle)
         await Follow.filter(
             follower_id=other.id, followee_id=me, status=FollowState.PENDING
@@ -272,7 +266,7 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation):
         description="Rejects a request or removes a follower.", extensions=[FreshLoaders()]
     )
     async def remove_follower(self, info: Info, handle: str) -> FollowStatus:
-        me = _me(info.context)
+        me = info.context.account_id_or_raise()
         other = await _other_account(info.context, handle)
         await Follow.filter(follower_id=other.id, followee_id=me).delete()
         return FollowStatus.NONE
@@ -282,7 +276,7 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation):
         extensions=[FreshLoaders()],
     )
     async def block(self, info: Info, handle: str) -> bool:
-        me = _me(info.context)
+        me = info.context.account_id_or_raise()
         other = await _any_account(info.context, me, handle)
 
         async def block(conn: BaseDBAsyncClient) -> bool:
@@ -312,7 +306,7 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation):
         extensions=[FreshLoaders()],
     )
     async def unblock(self, info: Info, handle: str) -> bool:
-        me = _me(info.context)
+        me = info.context.account_id_or_raise()
         other = await _any_account(info.context, me, handle)
         return await Block.filter(blocker_id=me, blocked_id=other.id).delete() > 0
 
