@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import strawberry
 
 from api.cursors import CursorCodec
+from api.errors import login_required
 from api.loaders import Loaders
 from api.settings import Settings
 from auth.viewer import Viewer
@@ -21,6 +22,19 @@ class Context:
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.viewer)
+
+    def account_id_or_raise(self) -> int:
+        """The viewer's account id; UNAUTHENTICATED for the anonymous viewer."""
+        if self.viewer.account_id is None:
+            raise login_required()
+        return self.viewer.account_id
+
+    def session_or_raise(self) -> tuple[int, str]:
+        """The viewer's account id and session; UNAUTHENTICATED without a session token."""
+        me = self.account_id_or_raise()
+        if self.viewer.session is None:
+            raise login_required()
+        return me, self.viewer.session
 
 
 Info = strawberry.Info[Context, None]

@@ -8,7 +8,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from api.audience import valid_birth_year, valid_language, valid_region
 from api.context import Info
 from api.db import write_transaction
-from api.errors import Unauthenticated, login_required
+from api.errors import Unauthenticated
 from api.fresh_loaders import FreshLoaders
 from api.permissions import NoApps
 from api.types import Account
@@ -33,9 +33,7 @@ class InsightsMutations:
         language: str | None = strawberry.UNSET,
     ) -> Account:
         ctx = info.context
-        me = ctx.viewer.account_id
-        if me is None:
-            raise login_required()
+        me = ctx.account_id_or_raise()
         given = {
             "birth_year": None if birth_year is strawberry.UNSET else valid_birth_year(birth_year),
             "region": None if region is strawberry.UNSET else valid_region(region),

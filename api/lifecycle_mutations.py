@@ -8,7 +8,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from api import deletion
 from api.context import Context, Info
 from api.db import write_transaction
-from api.errors import Forbidden, NotFound, Unauthenticated, login_required
+from api.errors import Forbidden, NotFound, Unauthenticated
 from api.fresh_loaders import FreshLoaders
 from api.loaders import Loaders
 from api.lookups import require_visible_video
@@ -26,12 +26,6 @@ ACCOUNT_GONE = "Your account no longer exists: sign up again, or log in as anoth
 WRONG_PASSWORD = "That password is wrong: type this account's current password to delete it."
 
 
-def _viewer_id(ctx: Context) -> int:
-    if ctx.viewer.account_id is None:
-        raise login_required()
-    return ctx.viewer.account_id
-
-
 def _forget_everything(ctx: Context) -> None:
     """A deletion changes lists, counts and lookups at once: the fields after it in the
     same document read afresh (CONTRACT section 5, one document, fresh data)."""
@@ -47,7 +41,7 @@ class LifecycleMutation:
     )
     async def update_profile(self, info: Info, display_name: str) -> Account:
         ctx = info.context
-        me = _viewer_id(ctx)
+        me = ctx.account_id_or_raise()
         name = valid_display_name(display_name, "")  # a name is given: no handle to fall back to
 
         async def update(conn: BaseDBAsyncClient) -> list[AccountRow]:
@@ -72,7 +66,7 @@ class LifecycleMutation:
     )
     async def delete_video(self, info: Info, id: strawberry.ID) -> bool:
         ctx = info.context
-        me = _viewer_id(ctx)
+        me = ctx.account_id_or_raise()
         # One path for missing, hidden and someone else's video: the same lookup, then
         # the same error, with no further statement for any of them.
         video = await require_visible_video(ctx, id)
@@ -90,7 +84,7 @@ class LifecycleMutation:
     )
     async def delete_account(self, info: Info, password: str) -> bool:
         ctx = info.context
-        me = _viewer_id(ctx)
+        me = ctx.account_id_or_raise()
         account = await AccountModel.get_or_none(id=me)
         if account is None:
             raise Unauthenticated(ACCOUNT_GONE)

@@ -71,6 +71,28 @@ async def _approved_follow_counts(group: str, ids: Sequence[int]) -> list[int]:
     return [found.get(i, 0) for i in ids]
 
 
+async def _viewer_rows_name(
+    viewer: Viewer,
+    table: str,
+    viewer_column: str,
+    other_column: str,
+    ids: Sequence[int],
+    condition: str = "",
+) -> list[bool]:
+    """For each id, whether a row of `table` links the viewer (`viewer_column`) to it
+    (`other_column`), in one statement; never for the anonymous viewer."""
+    if viewer.is_anonymous:
+        return [False] * len(ids)
+    sql = Sql()
+    rows = await sql.rows(
+        f"SELECT {other_column} AS k FROM {table}"
+        f" WHERE {viewer_column} = {sql.p(viewer.account_id)}{condition}"
+        f" AND {other_column} IN ({sql.ps(ids)})"
+    )
+    found = {r["k"] for r in rows}
+    return [i in found for i in ids]
+
+
 def _loaders(viewer: Viewer) -> dict[str, DataLoader[object, object]]:
     async def visible_video_by_id(ids: Sequence[int]) -> list[VideoRow | None]:
         return await _visible_videos(viewer, ids)
@@ -94,39 +116,22 @@ def _loaders(viewer: Viewer) -> dict[str, DataLoader[object, object]]:
         return await _approved_follow_counts("follower_id", ids)
 
     async def viewer_liked_by_video_id(ids: Sequence[int]) -> list[bool]:
-        if viewer.is_anonymous:
-            return [False] * len(ids)
-        sql = Sql()
-        rows = await sql.rows(
-            f"SELECT video_id FROM video_like WHERE account_id = {sql.p(viewer.account_id)}"
-            f" AND video_id IN ({sql.ps(ids)})"
-        )
-        liked = {r["video_id"] for r in rows}
-        return [i in liked for i in ids]
+        return await _viewer_rows_name(viewer, "video_like", "account_id", "video_id", ids)
 
     async def follows_viewer_by_account_id(ids: Sequence[int]) -> list[bool]:
         """Each account follows the viewer (the policy's follower state); never anonymous,
         never the viewer itself (no account follows itself)."""
-        if viewer.is_anonymous:
-            return [False] * len(ids)
-        sql = Sql()
-        rows = await sql.rows(
-            f"SELECT follower_id FROM follow WHERE followee_id = {sql.p(viewer.account_id)}"
-            f" AND status = {state_sql(FOLLOWER_STATE)} AND follower_id IN ({sql.ps(ids)})"
+        return await _viewer_rows_name(
+            viewer,
+            "follow",
+            "followee_id",
+            "follower_id",
+            ids,
+            f" AND status = {state_sql(FOLLOWER_STATE)}",
         )
-        following = {r["follower_id"] for r in rows}
-        return [i in following for i in ids]
 
     async def viewer_blocked_by_account_id(ids: Sequence[int]) -> list[bool]:
-        if viewer.is_anonymous:
-            return [False] * len(ids)
-        sql = Sql()
-        rows = await sql.rows(
-            f"SELECT blocked_id FROM block WHERE blocker_id = {sql.p(viewer.account_id)}"
-            f" AND blocked_id IN ({sql.ps(ids)})"
-        )
-        blocked = {r["blocked_id"] for r in rows}
-        return [i in blocked for i in ids]
+        return await _viewer_rows_name(viewer, "block", "blocker_id", "blocked_id", ids)
 
     def graph_page(graph: lists.GraphList) -> GraphPageLoad:
         async def load(reqs: Sequence[lists.PageRequest]) -> list[lists.Page[EdgeRow]]:

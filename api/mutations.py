@@ -9,7 +9,7 @@ from tortoise.exceptions import IntegrityError
 from api.app_token_mutations import AppTokenMutations
 from api.context import Context, Info
 from api.db import write_transaction
-from api.errors import BadUserInput, Conflict, NotFound, Unauthenticated, login_required
+from api.errors import BadUserInput, Conflict, NotFound, Unauthenticated
 from api.fresh_loaders import FreshLoaders
 from api.insights_mutations import InsightsMutations
 from api.lifecycle_mutations import ACCOUNT_GONE, LifecycleMutation
@@ -47,12 +47,6 @@ HANDLE_TAKEN = "That handle is taken: choose another."
 NOT_YOURSELF = "Name another account: you cannot follow, approve, remove or block your own."
 
 
-def _me(ctx: Context) -> int:
-    if ctx.viewer.account_id is None:
-        raise login_required()
-    return ctx.viewer.account_id
-
-
 def _row(account: AccountModel) -> AccountRow:
     return AccountRow(account.id, account.handle, account.display_name, account.is_private)
 
@@ -76,7 +70,7 @@ async def _other_account(ctx: Context, handle: str) -> AccountRow:
 
 async def _my_account_id(ctx: Context) -> int:
     """The viewer's account id, once its account is known to exist."""
-    me = _me(ctx)
+    me = ctx.account_id_or_raise()
     if await ctx.loaders.visible_account_by_id.load(me) is None:
         raise Unauthenticated(ACCOUNT_GONE)
     return me
@@ -127,7 +121,7 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation, AppTokenM
 
     @strawberry.mutation(permission_classes=[NoApps], extensions=[FreshLoaders()])
     async def set_privacy(self, info: Info, is_private: bool) -> Account:
-        me = _me(info.context)
+        me = info.context.account_id_or_raise()
 
         async def change(conn: BaseDBAsyncClient) -> AccountModel | None:
             # The row update comes first: it takes SQLite's write lock before any read, and
@@ -172,7 +166,7 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation, AppTokenM
     )
     async def like_video(self, info: Info, video_id: strawberry.ID) -> Video:
         ctx = info.context
-        me = _me(ctx)
+        me = ctx.account_id_or_raise()
         video = await require_visible_video(ctx, video_id)
 
         async def like(conn: BaseDBAsyncClient) -> None:
@@ -210,7 +204,7 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation, AppTokenM
     )
     async def unlike_video(self, info: Info, video_id: strawberry.ID) -> Video:
         ctx = info.context
-        me = _me(ctx)
+        me = ctx.account_id_or_raise()
         video = await require_visible_video(ctx, video_id)
 
         async def unlike(conn: BaseDBAsyncClient) -> None:
@@ -231,7 +225,7 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation, AppTokenM
         extensions=[FreshLoaders()],
     )
     async def follow(self, info: Info, handle: str) -> FollowStatus:
-        me = _me(info.context)
+        me = info.context.account_id_or_raise()
         other = await _other_account(info.context, handle)
 
         async def follow(conn: BaseDBAsyncClient) -> str | None:
@@ -263,7 +257,7 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation, AppTokenM
         extensions=[FreshLoaders()],
     )
     async def unfollow(self, info: Info, handle: str) -> FollowStatus:
-        me = _me(info.context)
+        me = info.context.account_id_or_raise()
         other = await _other_account(info.context, handle)
         await Follow.filter(follower_id=me, followee_id=other.id).delete()
         await narrowed()
@@ -275,7 +269,7 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation, AppTokenM
         extensions=[FreshLoaders()],
     )
     async def approve_follower(self, info: Info, handle: str) -> FollowStatus:
-        me = _me(info.context)
+        me = info.context.account_id_or_raise()
         other = await _other_account(info.context, handle)
         await Follow.filter(
             follower_id=other.id, followee_id=me, status=FollowState.PENDING
@@ -288,7 +282,7 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation, AppTokenM
         extensions=[FreshLoaders()],
     )
     async def remove_follower(self, info: Info, handle: str) -> FollowStatus:
-        me = _me(info.context)
+        me = info.context.account_id_or_raise()
         other = await _other_account(info.context, handle)
         await Follow.filter(follower_id=other.id, followee_id=me).delete()
         await narrowed()
@@ -300,7 +294,7 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation, AppTokenM
         extensions=[FreshLoaders()],
     )
     async def block(self, info: Info, handle: str) -> bool:
-        me = _me(info.context)
+        me = info.context.account_id_or_raise()
         other = await _any_account(info.context, me, handle)
 
         async def block(conn: BaseDBAsyncClient) -> bool:
@@ -333,7 +327,7 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation, AppTokenM
         extensions=[FreshLoaders()],
     )
     async def unblock(self, info: Info, handle: str) -> bool:
-        me = _me(info.context)
+        me = info.context.account_id_or_raise()
         other = await _any_account(info.context, me, handle)
         return await Block.filter(blocker_id=me, blocked_id=other.id).delete() > 0
 

@@ -11,7 +11,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from api.context import Context, Info
 from api.db import write_transaction
-from api.errors import Unauthenticated, login_required
+from api.errors import Unauthenticated
 from api.fresh_loaders import FreshLoaders
 from api.permissions import NoApps
 from api.rows import AccountRow
@@ -34,14 +34,6 @@ async def payload(ctx: Context, account: AccountModel) -> AuthPayload:
     return AuthPayload(token=token, account=Account.of(row))
 
 
-def _session(ctx: Context) -> tuple[int, str]:
-    """The viewer's account and session; UNAUTHENTICATED for the anonymous viewer."""
-    viewer = ctx.viewer
-    if viewer.account_id is None or viewer.session is None:
-        raise login_required()
-    return viewer.account_id, viewer.session
-
-
 @strawberry.type
 class SessionMutations:
     @strawberry.mutation(
@@ -50,7 +42,7 @@ class SessionMutations:
         extensions=[FreshLoaders()],
     )
     async def log_out(self, info: Info) -> bool:
-        _, session = _session(info.context)
+        _, session = info.context.session_or_raise()
         return await sessions.end_session(session)
 
     @strawberry.mutation(
@@ -59,7 +51,7 @@ class SessionMutations:
         extensions=[FreshLoaders()],
     )
     async def log_out_everywhere(self, info: Info) -> bool:
-        me, _ = _session(info.context)
+        me, _ = info.context.session_or_raise()
         await sessions.end_all_sessions(me)
         return True
 
@@ -75,7 +67,7 @@ class SessionMutations:
         self, info: Info, current_password: str, new_password: str
     ) -> AuthPayload:
         ctx = info.context
-        me, _ = _session(ctx)
+        me, _ = ctx.session_or_raise()
         valid_password(new_password)
         account = await AccountModel.get_or_none(id=me)
         if account is None:

@@ -784,25 +784,6 @@ POSTGRAPHILE_RPS = {"hidden20": 1000.0, "hidden95": 720.0, "hidden999": 2 / 0.26
 POSTGRAPHILE_999_MS = 267.0
 
 
-def _worker_pids(servers: list[Server]) -> list[int]:
-    """The processes that serve requests: each server itself, or the workers under a
-    `serve --workers N` supervisor (not multiprocessing's resource tracker)."""
-    pids = []
-    for server in servers:
-        tree = _process_tree(server.process.pid)
-        if len(tree) == 1:
-            pids += tree
-            continue
-        for pid in tree[1:]:
-            try:
-                command = Path(f"/proc/{pid}/cmdline").read_bytes()
-            except OSError:
-                continue
-            if b"resource_tracker" not in command:
-                pids.append(pid)
-    return pids
-
-
 def _socket_inodes(pid: int) -> set[str]:
     inodes = set()
     try:

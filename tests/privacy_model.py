@@ -1,10 +1,12 @@
-"""An independent reference model of CONTRACT section 4, for the stateful test.
+"""An independent reference model of CONTRACT section 4 (and rules 10 to 12 of section 6),
+for the stateful test.
 
 Plain sets and dicts, written from the contract alone: this module imports nothing from
 `api`, `auth` or `models`, so a mistake in the policy cannot be copied into the model that
 checks it. It knows what every mutation should answer and what every read should show
 to every viewer. Viewers and accounts are named by handle; `None` is the anonymous viewer.
-Videos are named by the order they were created in (0, 1, ...).
+Videos are named by the order they were created in (0, 1, ...); a deleted video keeps its
+number, and a deleted account's handle may be signed up again as a new account.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 
 NONE, PENDING, APPROVED = "NONE", "PENDING", "APPROVED"
 NOT_FOUND, BAD_USER_INPUT, CONFLICT = "NOT_FOUND", "BAD_USER_INPUT", "CONFLICT"
+FORBIDDEN = "FORBIDDEN"
 
 Handle = str
 Viewer = Handle | None  # None is the anonymous viewer
@@ -52,6 +55,7 @@ class PrivacyModel:
     # (blocker, blocked), oldest block first (a dict keeps the order blocks were made in).
     blocks: dict[tuple[Handle, Handle], None] = field(default_factory=dict)
     authors: list[Handle] = field(default_factory=list)  # video n's author
+    deleted_videos: set[int] = field(default_factory=set)  # rule 12: gone, as if never made
     # (liker, video) -> the like's position in time; a higher number is a newer like.
     likes: dict[tuple[Handle, int], int] = field(default_factory=dict)
     _clock: itertools.count[int] = field(default_factory=itertools.count)
@@ -79,8 +83,14 @@ class PrivacyModel:
         return viewer is not None and self.follows_(viewer, owner)
 
     def can_see_video(self, viewer: Viewer, video: int) -> bool:
-        """Rule 2: a video is visible when its author's content is."""
+        """Rule 2: a video is visible when its author's content is; rule 12: a deleted one
+        is visible to no one."""
+        if video in self.deleted_videos:
+            return False
         return self.can_see_content(viewer, self.authors[video])
+
+    def live_videos(self) -> list[int]:
+        return [v for v in range(len(self.authors)) if v not in self.deleted_videos]
 
     def can_see_profile(self, viewer: Viewer, owner: Handle) -> bool:
         """Rule 6: every profile, except to the other side of a blocked pair."""
@@ -117,7 +127,7 @@ class PrivacyModel:
         """Rules 1 and 2: the owner's videos, newest first, when its content is visible."""
         if not self.can_see_content(viewer, owner):
             return []
-        return [v for v in reversed(range(len(self.authors))) if self.authors[v] == owner]
+        return [v for v in reversed(self.live_videos()) if self.authors[v] == owner]
 
     def _edges(self, owner: Handle, state: str, *, to_owner: bool) -> list[Handle]:
         """The other ends of the owner's edges in `state`, newest edge first (an edge keeps
@@ -281,3 +291,34 @@ class PrivacyModel:
             return Failure(NOT_FOUND)
         self.likes.pop((me, video), None)
         return LikeView(self.like_count(video), False)
+
+    def delete_video(self, me: Handle, video: int) -> bool | Failure:
+        """Rule 12: the author's video goes with its likes. NOT_FOUND for a video the viewer
+        may not see, one already deleted, and someone else's: all as for one never made."""
+        if not self.can_see_video(me, video) or self.authors[video] != me:
+            return Failure(NOT_FOUND)
+        self._forget_video(video)
+        return True
+
+    def _forget_video(self, video: int) -> None:
+        for like in [like for like in self.likes if like[1] == video]:
+            del self.likes[like]
+        self.deleted_videos.add(video)
+
+    def delete_account(self, me: Handle, password_right: bool) -> bool | Failure:
+        """Rule 12: the account and everything it owns: its videos and their likes, its likes
+        (the counters of others' videos drop), follow edges and blocks both ways. Its handle
+        is free again; a new account under it starts from nothing."""
+        if not password_right:
+            return Failure(FORBIDDEN)
+        for video in self.live_videos():
+            if self.authors[video] == me:
+                self._forget_video(video)
+        for like in [like for like in self.likes if like[0] == me]:
+            del self.likes[like]
+        for edge in [edge for edge in self.follows if me in edge]:
+            del self.follows[edge]
+        for pair in [pair for pair in self.blocks if me in pair]:
+            del self.blocks[pair]
+        del self.private[me]
+        return True

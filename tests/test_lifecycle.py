@@ -123,7 +123,7 @@ async def test_deleting_someone_elses_hidden_or_missing_video_is_the_same_not_fo
     result = await world(DELETE_VIDEO, {"id": MISSING_VIDEO}, as_="bob")
     assert result["errors"][0]["message"] == "No video with that ID."
     assert error_codes(result) == ["NOT_FOUND"]
-    # Nothing was deleted by the refused attempts.
+    # Nothing was deleted by the refused attempts (POPULAR has 4 likes in the rule-11 world).
     assert (await world.video(POPULAR, as_="anon") or {}).get("likeCount") == 4
     assert (await world.video(BOB_CLIP, as_="alice") or {}).get("likeCount") == 2
 

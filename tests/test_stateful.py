@@ -1,6 +1,8 @@
 """A Hypothesis state machine: random sequences of the contract's mutations, sent through
 the real GraphQL API on a real database, each answer and every read path checked against
 the independent model of tests/privacy_model.py, for every viewer including the anonymous.
+Deletions (rule 12) are among the steps: what was deleted must then read, for every viewer,
+byte for byte as what never existed.
 
 In `make test` it runs a bounded number of short sequences; `make test-deep` (or
 `LIKEGRAPH_DEEP=1`) runs thousands of long ones. Failures shrink to a short sequence of
@@ -59,13 +61,16 @@ MAX_VIDEOS = 4
 NAMES = ("ann", "bob", "cat", "dan", "eve", "fay")
 MISSING_HANDLE = "nobody"  # never signed up: what a hidden account must look like
 MISSING_VIDEO = encode_id(Kind.VIDEO, 2**31 - 1)
+MISSING_ACCOUNT = encode_id(Kind.ACCOUNT, 2**31 - 1)
 PASSWORD = "password123"
 
-# `make test`: about a minute per engine on a 2-core machine. `LIKEGRAPH_DEEP=1`: as long as
+# `make test`: about a minute per engine on a 2-core machine (14 sequences: since likes pile
+# up and deletions walk longer lists, each costs about 1.6 times what one did before
+# deletions were steps). `LIKEGRAPH_DEEP=1`: as long as
 # you let it (LIKEGRAPH_DEEP_EXAMPLES sets how many sequences; 5,000 by default).
 settings.register_profile(
     "likegraph-stateful-ci",
-    max_examples=int(os.environ.get("LIKEGRAPH_STATEFUL_EXAMPLES", "20")),
+    max_examples=int(os.environ.get("LIKEGRAPH_STATEFUL_EXAMPLES", "14")),
     stateful_step_count=50,
     # Request times on a shared 2-core machine are noise, not a property of the code.
     deadline=None,
@@ -155,6 +160,12 @@ EDGE_FIELDS = {
     "approve_follower": "approveFollower",
     "remove_follower": "removeFollower",
 }
+
+# What a probe of a deleted (or never made) thing asks; `$h` names an account by handle.
+PROBE = (
+    "query Probe($id: ID!, $h: String!) { node(id: $id) { id } video(id: $id) { id likeCount }"
+    " account(handle: $h) { id handle } }"
+)
 
 
 class Session:
@@ -248,8 +259,27 @@ def existing_handles() -> st.SearchStrategy[str]:
 
 
 def existing_videos() -> st.SearchStrategy[int]:
-    """A video that exists, by its number in creation order (0 is ann's first)."""
+    """A video made so far, by its number in creation order (0 is ann's first); it may have
+    been deleted since, and must then answer as one never made."""
     return st.runner().flatmap(lambda machine: st.integers(0, len(machine.model.authors) - 1))
+
+
+def viewers() -> st.SearchStrategy[Viewer]:
+    """An existing account, or the anonymous viewer."""
+    return st.runner().flatmap(lambda machine: st.sampled_from([None, *machine.model.private]))
+
+
+def deletable_accounts() -> st.SearchStrategy[str]:
+    """Any account, half of the time one that liked another's video: the deletion that
+    must lower other accounts' counters."""
+
+    def draw(machine: PrivacyMachine) -> st.SearchStrategy[str]:
+        model = machine.model
+        likers = sorted({liker for liker, v in model.likes if model.authors[v] != liker})
+        everyone = st.sampled_from(list(model.private))
+        return st.one_of(st.sampled_from(likers), everyone) if likers else everyone
+
+    return st.runner().flatmap(draw)
 
 
 def handles() -> st.SearchStrategy[str]:
@@ -265,6 +295,9 @@ class PrivacyMachine(RuleBasedStateMachine):
         self.tokens: dict[Handle, str] = {}
         self.account_ids: dict[Handle, str] = {}
         self.video_ids: list[str] = []
+        # Rule 12: the global IDs of deleted accounts, and their handles not signed up again.
+        self.deleted_account_ids: list[str] = []
+        self.deleted_handles: list[Handle] = []
         self.page_size = 2
         self.steps = 0  # invariant checks run, for the deep mode's progress lines
         # (liker, video) -> the likedAt first seen; a repeated like must keep it.
@@ -350,6 +383,8 @@ class PrivacyMachine(RuleBasedStateMachine):
         assert account["account"]["viewerFollowStatus"] == "NONE"
         self.tokens[expected] = account["token"]
         self.account_ids[expected] = account["account"]["id"]
+        if expected in self.deleted_handles:  # a deleted account's handle is free (rule 12)
+            self.deleted_handles.remove(expected)
 
     @rule(actor=existing_handles(), private=st.booleans())
     def set_privacy(self, actor: Handle, private: bool) -> None:
@@ -398,6 +433,8 @@ class PrivacyMachine(RuleBasedStateMachine):
         )
         if not isinstance(expected, Failure):
             assert made is expected
+            # A block removes likes (rule 11): a later like of the same video is a new like.
+            self.liked_at = {k: t for k, t in self.liked_at.items() if k in self.model.likes}
 
     @rule(actor=existing_handles(), other=existing_handles())
     def block(self, actor: Handle, other: Handle) -> None:
@@ -407,7 +444,11 @@ class PrivacyMachine(RuleBasedStateMachine):
     def unblock(self, actor: Handle, other: Handle) -> None:
         self._block_mutation("unblock", actor, other)
 
-    @precondition(lambda self: len(self.model.authors) < MAX_VIDEOS)
+    @precondition(
+        lambda self: (
+            len(self.model.live_videos()) < MAX_VIDEOS and len(self.model.authors) < MAX_VIDEOS + 2
+        )
+    )
     @rule(author=existing_handles())
     def create_video(self, author: Handle) -> None:
         number = self.model.create_video(author)
@@ -451,6 +492,90 @@ class PrivacyMachine(RuleBasedStateMachine):
     def unlike_video(self, actor: Handle, video: int) -> None:
         self._like_mutation("unlike_video", actor, video)
 
+    def _visible_pairs(self) -> list[tuple[Handle, int]]:
+        model = self.model
+        return [
+            (actor, video)
+            for actor in model.private
+            for video in model.live_videos()
+            if model.can_see_video(actor, video)
+        ]
+
+    @precondition(lambda self: self._visible_pairs())
+    @rule(data=st.data())
+    def like_a_visible_video(self, data: st.DataObject) -> None:
+        """likeVideo on a video the actor sees: blind picks are often hidden or deleted, and
+        blocks and deletions only matter once likes have piled up."""
+        actor, video = data.draw(st.sampled_from(self._visible_pairs()), label="like")
+        self._like_mutation("like_video", actor, video)
+
+    @rule(actor=existing_handles(), video=existing_videos())
+    def delete_video(self, actor: Handle, video: int) -> None:
+        """deleteVideo: the author's own; any other is NOT_FOUND as for one never made."""
+        expected = self.model.delete_video(actor, video)
+        deleted = self.mutate(
+            "mutation($v: ID!) { deleteVideo(id: $v) }",
+            {"v": self.video_ids[video]},
+            actor,
+            expected,
+            missing={"v": MISSING_VIDEO},
+        )
+        if not isinstance(expected, Failure):
+            assert deleted is True
+            self.liked_at = {k: t for k, t in self.liked_at.items() if k[1] != video}
+
+    # At least one account stays, so that every rule still has an actor.
+    @precondition(lambda self: len(self.model.private) > 1)
+    @rule(actor=deletable_accounts(), password_right=st.booleans())
+    def delete_account(self, actor: Handle, password_right: bool) -> None:
+        """deleteAccount: FORBIDDEN with a wrong password (nothing changes); else the account
+        and all it owns go, and its token is refused from the next request."""
+        owned = {v for v in self.model.live_videos() if self.model.authors[v] == actor}
+        expected = self.model.delete_account(actor, password_right)
+        deleted = self.mutate(
+            "mutation($p: String!) { deleteAccount(password: $p) }",
+            {"p": PASSWORD if password_right else PASSWORD + "x"},
+            actor,
+            expected,
+        )
+        if isinstance(expected, Failure):
+            return
+        assert deleted is True
+        token = self.tokens.pop(actor)
+        refused = self.session.post("{ viewer { handle } }", {}, token)
+        assert refused.status_code == 401, refused.text
+        self.deleted_account_ids.append(self.account_ids.pop(actor))
+        self.deleted_handles.append(actor)
+        self.liked_at = {
+            (liker, video): t
+            for (liker, video), t in self.liked_at.items()
+            if liker != actor and video not in owned
+        }
+
+    @precondition(lambda self: self.deleted_account_ids or self.model.deleted_videos)
+    @rule(viewer=viewers(), data=st.data())
+    def probe_deleted(self, viewer: Viewer, data: st.DataObject) -> None:
+        """Rule 12: a deleted account or video, looked up by ID (and the account by its
+        handle, unless signed up again), answers byte for byte as one never made; so does
+        following a deleted handle."""
+        targets = [(gid, MISSING_ACCOUNT) for gid in self.deleted_account_ids] + [
+            (self.video_ids[v], MISSING_VIDEO) for v in sorted(self.model.deleted_videos)
+        ]
+        gid, missing_id = data.draw(st.sampled_from(targets), label="deleted")
+        handle = data.draw(st.sampled_from([*self.deleted_handles, MISSING_HANDLE]))
+        text, _ = self.post(PROBE, {"id": gid, "h": handle}, viewer)
+        never, body = self.post(PROBE, {"id": missing_id, "h": MISSING_HANDLE}, viewer)
+        assert body == {"data": {"node": None, "video": None, "account": None}}, never
+        assert text == never, (viewer, gid, handle)
+        if viewer is not None and handle != MISSING_HANDLE:
+            self.mutate(
+                "mutation($h: String!) { follow(handle: $h) }",
+                {"h": handle},
+                viewer,
+                Failure(NOT_FOUND),
+                missing={"h": MISSING_HANDLE},
+            )
+
     # -- invariants: every read path, as every viewer ----------------------------------------
 
     @invariant()
@@ -471,6 +596,13 @@ class PrivacyMachine(RuleBasedStateMachine):
             parts.append(
                 f"p{n}: account(handle: $h{n}) {{ ...A }} m{n}: node(id: $a{n}) {{ ...N }}"
             )
+        # Rule 12: deleted accounts, by their old IDs and (unless signed up again) handles.
+        for n, gid in enumerate(self.deleted_account_ids):
+            variables[f"g{n}"] = gid
+            parts.append(f"g{n}: node(id: $g{n}) {{ ...N }}")
+        for n, handle in enumerate(self.deleted_handles):
+            variables[f"hx{n}"] = handle
+            parts.append(f"x{n}: account(handle: $hx{n}) {{ ...A }}")
         if len(variables) == 1:
             del variables["first"]  # a declared variable must be used
         declared = [
@@ -481,6 +613,10 @@ class PrivacyMachine(RuleBasedStateMachine):
         who = viewer or "anonymous"
 
         assert data["me"] == (None if viewer is None else {"handle": viewer}), who
+        for n in range(len(self.deleted_account_ids)):
+            assert data[f"g{n}"] is None, (who, self.deleted_account_ids[n])
+        for n, handle in enumerate(self.deleted_handles):
+            assert data[f"x{n}"] is None, (who, handle)
         walks: list[Walk] = []
         for n, gid in enumerate(self.video_ids):
             video, node = data[f"v{n}"], data[f"n{n}"]
