@@ -143,12 +143,14 @@ def _children(pid: int) -> list[int]:
 
 def workers_of(server_pid: int, port: int) -> dict[int, str]:
     """The worker processes of a server: {pid: inode of the listening socket it serves}.
-    The supervisor holds every listening socket; a worker, one."""
+    The supervisor holds every listening socket; a worker, one. A child caught between
+    fork and exec still holds all of the supervisor's descriptors (they close at exec):
+    it is not a worker yet, and is left out until it is."""
     listening = _tcp_inodes(port, LISTEN)
     found = {}
     for child in _children(server_pid):
         mine = _socket_inodes(child) & listening
-        if mine:
+        if len(mine) == 1:
             (found[child],) = mine
     return found
 
