@@ -11,7 +11,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from api.context import Context, Info
 from api.db import write_transaction
-from api.errors import Unauthenticated
+from api.errors import Forbidden, Unauthenticated
 from api.fresh_loaders import FreshLoaders
 from api.permissions import NoApps
 from api.rows import AccountRow
@@ -23,7 +23,9 @@ from models import Account as AccountModel
 from models.routing import narrowed
 from models.sql import Sql
 
-WRONG_PASSWORD = "The current password is wrong."
+# FORBIDDEN, as deleteAccount answers a wrong password: the viewer is logged in, and a
+# client reads UNAUTHENTICATED as "log in again".
+WRONG_PASSWORD = "The current password is wrong: type this account's current password."
 ACCOUNT_GONE = "Your account no longer exists."
 
 
@@ -73,7 +75,7 @@ class SessionMutations:
         if account is None:
             raise Unauthenticated(ACCOUNT_GONE)
         if not await verify_password_async(account.password_hash, current_password):
-            raise Unauthenticated(WRONG_PASSWORD)
+            raise Forbidden(WRONG_PASSWORD)
         new_hash = await hash_password_async(new_password)
 
         async def change(conn: BaseDBAsyncClient) -> None:

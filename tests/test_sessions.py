@@ -120,7 +120,7 @@ async def test_change_password_wants_the_current_password_and_a_valid_new_one(
 ) -> None:
     token = gql.tokens["erin"]
     cases = {
-        ("wrong password", "a new password"): "UNAUTHENTICATED",
+        ("wrong password", "a new password"): "FORBIDDEN",
         ("password123", "short"): "BAD_USER_INPUT",
     }
     for (current, new), code in cases.items():
