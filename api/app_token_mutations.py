@@ -8,7 +8,7 @@ import strawberry
 
 from api.app_token_types import AppScope, AppTokenCreated, app_token_by_digest
 from api.context import Context, Info
-from api.errors import BadUserInput, NotFound, Unauthenticated, login_required
+from api.errors import BadUserInput, NotFound, account_gone, login_required
 from api.fresh_loaders import FreshLoaders
 from api.ids import Kind, decode_id
 from api.permissions import NoApps
@@ -32,7 +32,7 @@ async def _owner(ctx: Context) -> int:
     if not can_manage_app_tokens(ctx.viewer, me):  # the policy's word, not this module's
         raise login_required()
     if await ctx.loaders.visible_account_by_id.load(me) is None:
-        raise Unauthenticated("Your account no longer exists.")
+        raise account_gone()
     return me
 
 

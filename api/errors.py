@@ -51,6 +51,14 @@ def _permission_code(error: GraphQLError) -> str | None:
     return code if code == Forbidden.code else None
 
 
+ACCOUNT_GONE = "Your account no longer exists: sign up again, or log in as another account."
+
+
+def account_gone() -> Unauthenticated:
+    """The viewer's token was good but its account was deleted meanwhile."""
+    return Unauthenticated(ACCOUNT_GONE)
+
+
 def login_required() -> Unauthenticated:
     return Unauthenticated(
         "You must be logged in: send `Authorization: Bearer <token>` with a token from logIn"

@@ -8,7 +8,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from api.audience import valid_birth_year, valid_language, valid_region
 from api.context import Info
 from api.db import write_transaction
-from api.errors import Unauthenticated
+from api.errors import account_gone
 from api.fresh_loaders import FreshLoaders
 from api.permissions import NoApps
 from api.types import Account
@@ -68,5 +68,5 @@ class InsightsMutations:
         await write_transaction(save)
         row = await ctx.loaders.visible_account_by_id.load(me)
         if row is None:
-            raise Unauthenticated("Your account no longer exists.")
+            raise account_gone()
         return Account.of(row)

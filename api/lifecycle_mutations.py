@@ -8,7 +8,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from api import deletion
 from api.context import Context, Info
 from api.db import write_transaction
-from api.errors import Forbidden, NotFound, Unauthenticated
+from api.errors import Forbidden, NotFound, account_gone
 from api.fresh_loaders import FreshLoaders
 from api.loaders import Loaders
 from api.lookups import require_visible_video
@@ -22,7 +22,6 @@ from models import Account as AccountModel
 from models.routing import narrowed
 from models.sql import Sql
 
-ACCOUNT_GONE = "Your account no longer exists: sign up again, or log in as another account."
 WRONG_PASSWORD = "That password is wrong: type this account's current password to delete it."
 
 
@@ -54,7 +53,7 @@ class LifecycleMutation:
 
         rows = await write_transaction(update)
         if not rows:
-            raise Unauthenticated(ACCOUNT_GONE)
+            raise account_gone()
         _forget_everything(ctx)
         return Account.of(rows[0])
 
@@ -87,14 +86,14 @@ class LifecycleMutation:
         me = ctx.account_id_or_raise()
         account = await AccountModel.get_or_none(id=me)
         if account is None:
-            raise Unauthenticated(ACCOUNT_GONE)
+            raise account_gone()
         if not await verify_password_async(account.password_hash, password):
             raise Forbidden(WRONG_PASSWORD)
         # Every session ends before the first batch, so no other session of the account
         # can act while it is deleted (the rows would go with the account anyway).
         await end_all_sessions(me)
         if not await deletion.delete_account(me):
-            raise Unauthenticated(ACCOUNT_GONE)  # a concurrent deleteAccount won
+            raise account_gone()  # a concurrent deleteAccount won
         await narrowed()  # read replicas must not show the deleted account
         _forget_everything(ctx)
         return True

@@ -9,10 +9,10 @@ from tortoise.exceptions import IntegrityError
 from api.app_token_mutations import AppTokenMutations
 from api.context import Context, Info
 from api.db import write_transaction
-from api.errors import BadUserInput, Conflict, NotFound, Unauthenticated
+from api.errors import BadUserInput, Conflict, NotFound, Unauthenticated, account_gone
 from api.fresh_loaders import FreshLoaders
 from api.insights_mutations import InsightsMutations
-from api.lifecycle_mutations import ACCOUNT_GONE, LifecycleMutation
+from api.lifecycle_mutations import LifecycleMutation
 from api.lookups import require_visible_account, require_visible_video, visible_video
 from api.permissions import NoApps
 from api.rows import AccountRow, VideoRow
@@ -72,7 +72,7 @@ async def _my_account_id(ctx: Context) -> int:
     """The viewer's account id, once its account is known to exist."""
     me = ctx.account_id_or_raise()
     if await ctx.loaders.visible_account_by_id.load(me) is None:
-        raise Unauthenticated(ACCOUNT_GONE)
+        raise account_gone()
     return me
 
 
@@ -149,7 +149,7 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation, AppTokenM
         if is_private:
             await narrowed()  # read replicas must not show what it now hides
         if account is None:
-            raise Unauthenticated(ACCOUNT_GONE)
+            raise account_gone()
         return Account.of(_row(account))
 
     @strawberry.mutation(permission_classes=[NoApps], extensions=[FreshLoaders()])

@@ -11,7 +11,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from api.context import Context, Info
 from api.db import write_transaction
-from api.errors import Forbidden, Unauthenticated
+from api.errors import Forbidden, account_gone
 from api.fresh_loaders import FreshLoaders
 from api.permissions import NoApps
 from api.rows import AccountRow
@@ -26,7 +26,6 @@ from models.sql import Sql
 # FORBIDDEN, as deleteAccount answers a wrong password: the viewer is logged in, and a
 # client reads UNAUTHENTICATED as "log in again".
 WRONG_PASSWORD = "The current password is wrong: type this account's current password."
-ACCOUNT_GONE = "Your account no longer exists."
 
 
 async def payload(ctx: Context, account: AccountModel) -> AuthPayload:
@@ -73,7 +72,7 @@ class SessionMutations:
         valid_password(new_password)
         account = await AccountModel.get_or_none(id=me)
         if account is None:
-            raise Unauthenticated(ACCOUNT_GONE)
+            raise account_gone()
         if not await verify_password_async(account.password_hash, current_password):
             raise Forbidden(WRONG_PASSWORD)
         new_hash = await hash_password_async(new_password)
