@@ -21,6 +21,7 @@ from api.db import conn as default_conn
 from api.db import write_transaction
 from api.noise import noised
 from api.rows import to_datetime
+from auth.policy import FOLLOWER_STATE, state_sql
 from models.sql import Sql, is_postgres
 
 TOTAL = "TOTAL"  # the dimension of a day's total likes, in one bucket
@@ -131,7 +132,7 @@ async def true_counts(
         " FROM video_like l JOIN video v ON v.id = l.video_id"
         " LEFT JOIN audience_profile p ON p.account_id = l.account_id"
         " LEFT JOIN follow f ON f.follower_id = l.account_id AND f.followee_id = v.author_id"
-        " AND f.status = 'APPROVED'"
+        f" AND f.status = {state_sql(FOLLOWER_STATE)}"
         f" WHERE l.video_id IN ({sql.ps(video_ids)})"
         # A range of liked_at, so the index (video_id, liked_at) holds just those days.
         f" AND l.liked_at >= {_midnight(sql, first)}"

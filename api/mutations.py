@@ -47,10 +47,6 @@ HANDLE_TAKEN = "That handle is taken: choose another."
 NOT_YOURSELF = "Name another account: you cannot follow, approve, remove or block your own."
 
 
-def _row(account: AccountModel) -> AccountRow:
-    return AccountRow(account.id, account.handle, account.display_name, account.is_private)
-
-
 async def _fresh_video(ctx: Context, video_id: int) -> Video:
     ctx.loaders.forget_video(video_id)
     row = await visible_video(ctx, video_id)
@@ -150,7 +146,7 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation, AppTokenM
             await narrowed()  # read replicas must not show what it now hides
         if account is None:
             raise account_gone()
-        return Account.of(_row(account))
+        return Account.of(AccountRow.of_model(account))
 
     @strawberry.mutation(permission_classes=[NoApps], extensions=[FreshLoaders()])
     async def create_video(self, info: Info, caption: str) -> Video:

@@ -31,6 +31,11 @@ class AccountRow(NamedTuple):
         return ", ".join(f"{alias}.{name} AS {prefix}{name}" for name in _ACCOUNT_FIELDS)
 
     @classmethod
+    def of_model(cls, account: Any) -> AccountRow:
+        """The row of an ORM `models.Account` a mutation just read or wrote."""
+        return cls(account.id, account.handle, account.display_name, account.is_private)
+
+    @classmethod
     def of(cls, row: dict[str, Any], prefix: str = "") -> AccountRow:
         return cls(
             row[prefix + "id"],

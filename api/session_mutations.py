@@ -31,8 +31,7 @@ WRONG_PASSWORD = "The current password is wrong: type this account's current pas
 async def payload(ctx: Context, account: AccountModel) -> AuthPayload:
     """A new session of the account, and the token that names it."""
     token = await sessions.start_session(account.id, ctx.settings.secret, ctx.settings.token_ttl)
-    row = AccountRow(account.id, account.handle, account.display_name, account.is_private)
-    return AuthPayload(token=token, account=Account.of(row))
+    return AuthPayload(token=token, account=Account.of(AccountRow.of_model(account)))
 
 
 @strawberry.type
