@@ -134,11 +134,21 @@ async def live_server(
         server.stop()
 
 
+KEEPALIVE_SECONDS = 2.0
+
+
 class Api:
     """GraphQL over real HTTP connections to a live server, as accounts named by token."""
 
     def __init__(self, server: LiveServer, connections: int = 32) -> None:
-        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+        # The client lets an idle connection go before the server's keep-alive timeout
+        # (uvicorn's 5 s) would: reusing one the server is closing at that very moment
+        # fails the request with a ReadError (seen once, on a machine at load 17).
+        limits = httpx.Limits(
+            max_connections=connections,
+            max_keepalive_connections=connections,
+            keepalive_expiry=KEEPALIVE_SECONDS,
+        )
         self.http = httpx.AsyncClient(base_url=server.url, timeout=REQUEST_SECONDS, limits=limits)
 
     async def __aenter__(self) -> Api:
