@@ -32,6 +32,8 @@ from api import db
 from api.ids import Kind, encode_id
 from api.settings import sqlite_path
 from auth.passwords import hash_password
+from auth.policy import FOLLOWER_STATE, follow_state_on_request
+from models import FollowState
 
 PASSWORD = "password123"
 # A share of the follow edges to private accounts left as requests the account has not
@@ -246,15 +248,13 @@ def tables(world: World, follows: FollowCounter) -> list[Table]:
                 if followee == follower:
                     continue
                 edge += 1
-                pending = private[followee] and rng.random() < PENDING_SHARE
+                # The state a request starts in (the policy's rule 7); most requests to
+                # a private account have been approved since, PENDING_SHARE still wait.
+                requested = follow_state_on_request(bool(private[followee]))
+                pending = requested is FollowState.PENDING and rng.random() < PENDING_SHARE
                 follows.pending += pending
-                yield (
-                    edge,
-                    follower,
-                    followee,
-                    "PENDING" if pending else "APPROVED",
-                    stamp(activity_from + edge),
-                )
+                state = requested if pending else FOLLOWER_STATE
+                yield (edge, follower, followee, state.value, stamp(activity_from + edge))
         follows.total = edge
 
     likes_from = activity_from + 1
