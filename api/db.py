@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from tortoise import Tortoise, connections
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.exceptions import OperationalError
 from tortoise.migrations.api import migrate as run_migrations
 from tortoise.transactions import in_transaction
@@ -27,7 +28,10 @@ RETRY_PAUSE_SECONDS = 0.01
 T = TypeVar("T")
 
 
-def tortoise_config(database_url: str) -> dict[str, Any]:
+def tortoise_config(database_url: str, *, keep_sessions: bool = False) -> dict[str, Any]:
+    """`keep_sessions`: PostgreSQL connections go back to the pool without asyncpg's
+    reset (see `routing.nothing_to_reset`): the server sets no session state, so the
+    round trip it makes on every release would buy nothing. Migrations keep it."""
     if database_url.startswith("sqlite://"):
         path = database_url.removeprefix("sqlite://").split("?", 1)[0]
         credentials: dict[str, Any] = {
@@ -39,9 +43,13 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
         }
         connection: Any = {"engine": "tortoise.backends.sqlite", "credentials": credentials}
     else:
-        connection = database_url.replace("postgresql://", "postgres://", 1).replace(
-            "postgres://", "asyncpg://", 1
+        connection = expand_db_url(
+            database_url.replace("postgresql://", "postgres://", 1).replace(
+                "postgres://", "asyncpg://", 1
+            )
         )
+        if keep_sessions:
+            connection["credentials"]["reset"] = routing.nothing_to_reset
     return {
         "connections": {"default": connection},
         "apps": {
@@ -72,7 +80,8 @@ async def connect(
     `for_all_tasks` also makes it the process-wide fallback: a server's lifespan runs
     in a task of its own, and its requests, in other tasks, cannot see its context var.
     """
-    await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=for_all_tasks)
+    config = tortoise_config(database_url, keep_sessions=True)
+    await Tortoise.init(config=config, _enable_global_fallback=for_all_tasks)
     # Plain reads of a SQLite file skip aiosqlite's thread (models/sqlite_reads.py). Not
     # for :memory:, where a second connection would open a second, empty database.
     path = sqlite_path(database_url)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
-from dataclasses import dataclass, field
 from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -93,7 +92,9 @@ async def _viewer_rows_name(
     return [i in found for i in ids]
 
 
-def _loaders(viewer: Viewer) -> dict[str, DataLoader[object, object]]:
+def _loaders(viewer: Viewer) -> dict[str, tuple[Callable[..., Awaitable[object]], int]]:
+    """Each loader's batch function for this viewer, and its batch size."""
+
     async def visible_video_by_id(ids: Sequence[int]) -> list[VideoRow | None]:
         return await _visible_videos(viewer, ids)
 
@@ -148,75 +149,90 @@ def _loaders(viewer: Viewer) -> dict[str, DataLoader[object, object]]:
     async def videos_page(reqs: Sequence[lists.PageRequest]) -> list[lists.Page[VideoRow]]:
         return await lists.videos_pages(viewer, reqs)
 
-    graph_pages = {
+    by_key: list[Callable[..., Awaitable[object]]] = [
+        visible_video_by_id,
+        visible_account_by_id,
+        visible_account_by_handle,
+        relationship_by_account_id,
+        follower_count_by_account_id,
+        following_count_by_account_id,
+        viewer_liked_by_video_id,
+        follows_viewer_by_account_id,
+        viewer_blocked_by_account_id,
+    ]
+    pages: dict[str, Callable[..., Awaitable[object]]] = {
+        "likers_page": likers_page,
+        "likes_page": likes_page,
+        "videos_page": videos_page,
         "followers_page": graph_page(lists.FOLLOWERS),
         "following_page": graph_page(lists.FOLLOWING),
         "follow_requests_page": graph_page(lists.FOLLOW_REQUESTS),
         "sent_follow_requests_page": graph_page(lists.SENT_FOLLOW_REQUESTS),
         "blocked_accounts_page": graph_page(lists.BLOCKED_ACCOUNTS),
     }
-    pages = {likers_page, likes_page, videos_page, *graph_pages.values()}
-    functions: dict[str, Callable[..., Awaitable[object]]] = {
-        fn.__name__: fn
-        for fn in (
-            visible_video_by_id,
-            visible_account_by_id,
-            visible_account_by_handle,
-            relationship_by_account_id,
-            follower_count_by_account_id,
-            following_count_by_account_id,
-            viewer_liked_by_video_id,
-            follows_viewer_by_account_id,
-            viewer_blocked_by_account_id,
-            likers_page,
-            likes_page,
-            videos_page,
-        )
-    }
-    functions.update(graph_pages)
-    return {
-        name: DataLoader(
-            # Each loader is typed where Loaders declares it; this table only builds them.
-            load_fn=fn,  # type: ignore[arg-type]
-            max_batch_size=MAX_PAGES_PER_STATEMENT if fn in pages else 500,
-        )
-        for name, fn in functions.items()
+    return {fn.__name__: (fn, 500) for fn in by_key} | {
+        name: (fn, MAX_PAGES_PER_STATEMENT) for name, fn in pages.items()
     }
 
 
-@dataclass
 class Loaders:
-    viewer: Viewer
-    visible_video_by_id: DataLoader[int, VideoRow | None] = field(init=False)
-    visible_account_by_id: DataLoader[int, AccountRow | None] = field(init=False)
-    visible_account_by_handle: DataLoader[str, AccountRow | None] = field(init=False)
-    relationship_by_account_id: DataLoader[int, Relationship | None] = field(init=False)
-    follower_count_by_account_id: DataLoader[int, int] = field(init=False)
-    following_count_by_account_id: DataLoader[int, int] = field(init=False)
-    viewer_liked_by_video_id: DataLoader[int, bool] = field(init=False)
-    likers_page: DataLoader[lists.PageRequest, lists.Page[LikerRow]] = field(init=False)
-    likes_page: DataLoader[lists.PageRequest, lists.Page[LikeRow]] = field(init=False)
-    videos_page: DataLoader[lists.PageRequest, lists.Page[VideoRow]] = field(init=False)
-    follows_viewer_by_account_id: DataLoader[int, bool] = field(init=False)
-    viewer_blocked_by_account_id: DataLoader[int, bool] = field(init=False)
-    followers_page: GraphPageLoader = field(init=False)
-    following_page: GraphPageLoader = field(init=False)
-    follow_requests_page: GraphPageLoader = field(init=False)
-    sent_follow_requests_page: GraphPageLoader = field(init=False)
-    blocked_accounts_page: GraphPageLoader = field(init=False)
+    """The request's loaders, each built the first time it is used.
 
-    def __post_init__(self) -> None:
-        for name, loader in _loaders(self.viewer).items():
-            setattr(self, name, loader)
+    A request uses two or three of the seventeen (a `{ __typename }` or a like none of
+    the page loaders), and building them all cost a mutation ~10% of its CPU: every
+    mutation field gets a fresh set (api/fresh_loaders.py).
+    """
+
+    visible_video_by_id: DataLoader[int, VideoRow | None]
+    visible_account_by_id: DataLoader[int, AccountRow | None]
+    visible_account_by_handle: DataLoader[str, AccountRow | None]
+    relationship_by_account_id: DataLoader[int, Relationship | None]
+    follower_count_by_account_id: DataLoader[int, int]
+    following_count_by_account_id: DataLoader[int, int]
+    viewer_liked_by_video_id: DataLoader[int, bool]
+    likers_page: DataLoader[lists.PageRequest, lists.Page[LikerRow]]
+    likes_page: DataLoader[lists.PageRequest, lists.Page[LikeRow]]
+    videos_page: DataLoader[lists.PageRequest, lists.Page[VideoRow]]
+    follows_viewer_by_account_id: DataLoader[int, bool]
+    viewer_blocked_by_account_id: DataLoader[int, bool]
+    followers_page: GraphPageLoader
+    following_page: GraphPageLoader
+    follow_requests_page: GraphPageLoader
+    sent_follow_requests_page: GraphPageLoader
+    blocked_accounts_page: GraphPageLoader
+
+    def __init__(self, viewer: Viewer) -> None:
+        self.viewer = viewer
+        self._functions: dict[str, tuple[Callable[..., Awaitable[object]], int]] | None = None
+
+    def __getattr__(self, name: str) -> DataLoader[object, object]:
+        # Only called for an attribute not yet set: a loader on its first use.
+        if name.startswith("_") or name not in Loaders.__annotations__:
+            raise AttributeError(name)
+        if self._functions is None:
+            self._functions = _loaders(self.viewer)
+        load_fn, batch = self._functions[name]
+        # Each loader is typed where the class declares it; the table only builds them.
+        loader: DataLoader[object, object] = DataLoader(
+            load_fn=load_fn,  # type: ignore[arg-type]
+            max_batch_size=batch,
+        )
+        setattr(self, name, loader)
+        return loader
 
     def forget_video(self, video_id: int) -> None:
         """After a write within this request, read the video and the viewer's like afresh."""
-        _forget(self.visible_video_by_id, video_id)
-        _forget(self.viewer_liked_by_video_id, video_id)
+        self._forget("visible_video_by_id", video_id)
+        self._forget("viewer_liked_by_video_id", video_id)
 
     def forget_account(self, handle: str) -> None:
         """After a write within this request (a block, say), judge the profile afresh."""
-        _forget(self.visible_account_by_handle, handle)
+        self._forget("visible_account_by_handle", handle)
+
+    def _forget(self, name: str, key: object) -> None:
+        loader = self.__dict__.get(name)  # a loader never built has nothing to forget
+        if loader is not None:
+            _forget(loader, key)
 
 
 def _forget(loader: DataLoader[K, V], key: K) -> None:

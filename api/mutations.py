@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import strawberry
@@ -165,13 +166,12 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation, AppTokenM
         me = ctx.account_id_or_raise()
         video = await require_visible_video(ctx, video_id)
 
-        async def like(conn: BaseDBAsyncClient) -> None:
+        async def like(conn: BaseDBAsyncClient) -> int | None:
             if is_postgres(conn):
                 # A block between the liker and the author that is under way holds both
                 # rows: wait for it, so the statement below, a fresh snapshot, sees the
                 # block (rule 11: no like can land across a block once it commits).
                 await _lock_pair(conn, me, video.author.id, "FOR SHARE")
-            sql = Sql(conn)
             # The liker's privacy is copied onto the row in the same statement; setPrivacy
             # rewrites these copies in its own transaction. On PostgreSQL (READ COMMITTED)
             # the copy is read under a share lock on the account row: a concurrent
@@ -181,19 +181,20 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation, AppTokenM
             # The video's visibility is checked again in the same statement, so a block or
             # unfollow that commits after the lookup above cannot let a like through.
             lock = " FOR SHARE OF a" if is_postgres(conn) else ""
-            visible = video_visible_sql(ctx.viewer, sql, Owner.account("au"))
-            inserted = await sql.rows(
-                "INSERT INTO video_like (account_id, video_id, liked_at, liker_public)"
-                f" SELECT a.id, v.id, {sql.p(datetime.now(UTC))}, NOT a.is_private"
-                " FROM account a, video v JOIN account au ON au.id = v.author_id"
-                f" WHERE a.id = {sql.p(me)} AND v.id = {sql.p(video.id)} AND {visible}{lock}"
-                " ON CONFLICT (video_id, account_id) DO NOTHING RETURNING id"
-            )
-            if inserted:
-                await _bump(conn, video, +1)
 
-        await write_transaction(like)
-        return await _fresh_video(ctx, video.id)
+            def insert(sql: Sql) -> str:
+                visible = video_visible_sql(ctx.viewer, sql, Owner.account("au"))
+                return (
+                    "INSERT INTO video_like (account_id, video_id, liked_at, liker_public)"
+                    f" SELECT a.id, v.id, {sql.p(datetime.now(UTC))}, NOT a.is_private"
+                    " FROM account a, video v JOIN account au ON au.id = v.author_id"
+                    f" WHERE a.id = {sql.p(me)} AND v.id = {sql.p(video.id)} AND {visible}{lock}"
+                    " ON CONFLICT (video_id, account_id) DO NOTHING"
+                )
+
+            return await _counted(ctx, conn, video, +1, insert)
+
+        return await _answer(ctx, video, await write_transaction(like))
 
     @strawberry.mutation(
         description="Idempotent.", permission_classes=[NoApps], extensions=[FreshLoaders()]
@@ -203,17 +204,16 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation, AppTokenM
         me = ctx.account_id_or_raise()
         video = await require_visible_video(ctx, video_id)
 
-        async def unlike(conn: BaseDBAsyncClient) -> None:
-            sql = Sql(conn)
-            deleted = await sql.rows(
-                f"DELETE FROM video_like WHERE video_id = {sql.p(video.id)}"
-                f" AND account_id = {sql.p(me)} RETURNING id"
-            )
-            if deleted:
-                await _bump(conn, video, -1)
+        async def unlike(conn: BaseDBAsyncClient) -> int | None:
+            def delete(sql: Sql) -> str:
+                return (
+                    f"DELETE FROM video_like WHERE video_id = {sql.p(video.id)}"
+                    f" AND account_id = {sql.p(me)}"
+                )
 
-        await write_transaction(unlike)
-        return await _fresh_video(ctx, video.id)
+            return await _counted(ctx, conn, video, -1, delete)
+
+        return await _answer(ctx, video, await write_transaction(unlike))
 
     @strawberry.mutation(
         description="APPROVED for a public account, PENDING for a private one.",
@@ -339,12 +339,49 @@ async def _any_account(ctx: Context, me: int, handle: str) -> AccountModel:
     return other
 
 
-async def _bump(conn: BaseDBAsyncClient, video: VideoRow, delta: int) -> None:
-    """The like counter moves in the like's own transaction (rule 3: it never drifts)."""
+async def _counted(
+    ctx: Context, conn: BaseDBAsyncClient, video: VideoRow, delta: int, change: Callable[[Sql], str]
+) -> int | None:
+    """Runs `change` (the insert or delete of one like) and, if it changed a row, moves
+    the like counter in the same transaction (rule 3: it never drifts); on PostgreSQL in
+    the same statement, one round trip. Returns the new count while the viewer may still
+    see the video (the policy judges it in the counter's statement), else None."""
     sql = Sql(conn)
-    await sql.execute(
-        f"UPDATE video SET like_count = like_count + {sql.p(delta)} WHERE id = {sql.p(video.id)}"
+    if is_postgres(conn):
+        return await _bump(ctx, sql, video, delta, f"WITH changed AS ({change(sql)} RETURNING 1)")
+    if not await sql.rows(f"{change(sql)} RETURNING 1"):
+        return None
+    return await _bump(ctx, Sql(conn), video, delta)
+
+
+async def _bump(
+    ctx: Context, sql: Sql, video: VideoRow, delta: int, changed: str = ""
+) -> int | None:
+    """The counter's statement. `changed` (PostgreSQL) is a WITH clause named `changed`,
+    the like's insert or delete: the counter then moves only if it returned a row."""
+    visible = video_visible_sql(ctx.viewer, sql, Owner.account("au"))
+    where = f"id = {sql.p(video.id)}"
+    if changed:
+        where += " AND EXISTS (SELECT 1 FROM changed)"
+    rows = await sql.rows(
+        f"{changed} UPDATE video SET like_count = like_count + {sql.p(delta)} WHERE {where}"
+        " RETURNING like_count, EXISTS (SELECT 1 FROM account au"
+        f" WHERE au.id = video.author_id AND {visible}) AS visible"
     )
+    if rows and rows[0]["visible"]:
+        return int(rows[0]["like_count"])
+    return None
+
+
+async def _answer(ctx: Context, video: VideoRow, like_count: int | None) -> Video:
+    """A like mutation's answer: the video with the count its transaction left, or, when
+    it changed nothing (a repeat, or a video hidden since the lookup), read afresh."""
+    if like_count is None:
+        return await _fresh_video(ctx, video.id)
+    # The lookup left the video in the loaders as it was before the write: the answer's
+    # own selections (a nested list that shows it again, say) read it anew.
+    ctx.loaders.forget_video(video.id)
+    return Video.of(video._replace(like_count=like_count))
 
 
 async def _lock_pair(conn: BaseDBAsyncClient, first: int, second: int, mode: str) -> None:

@@ -32,6 +32,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=4, help="turns per phase (4)")
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
+    from api import ids
+
+    ids.configure(run.SECRET)  # the servers' secret: the IDs this process sends them
     info = run.machine()
     run.log(f"machine: {info['nproc']} cpus, {info['cpu']}, load {info['load_before']}")
     data = run.dataset("base", run.BASE_RATIO, run.FULL)

@@ -7,9 +7,11 @@ its own keep-alive connection, like a video then unlike it, round and round:
 
 * `one`: every writer on ONE video (every write moves the same counter);
 * `many`: each writer on 25 videos of its own (no two writers share a counter);
-* `floor`: `{ __typename }` from 32 connections, the cheapest request the server answers.
+* `floor`: `{ __typename }` from 32 connections, the cheapest request the server answers;
+* `refused`: likeVideo of an ID that names an account, from 32 connections: NOT_FOUND
+  before any statement, so what a mutation costs with no database work at all.
 
-The three phases run in turns (the order reversed every round), so on a shared machine
+The four phases run in turns (the order reversed every round), so on a shared machine
 they see the same minutes. A write is one mutation, likeVideo or unlikeVideo, each of
 which inserts or deletes a like row and moves its counter. Afterwards every video's
 `like_count` is compared with its like rows (rule 3). On PostgreSQL, pgbench (when
@@ -110,6 +112,13 @@ def pairs(video_ids: list[int], account: int) -> list[dict[str, Any]]:
     return out
 
 
+def refused(account: int) -> dict[str, Any]:
+    from api.ids import Kind, encode_id
+
+    body = run.body(LIKE, v=encode_id(Kind.ACCOUNT, account))
+    return {"label": "refused", "body": body, "token": run.token(account)}
+
+
 def counts(data: run.Dataset) -> tuple[int, int]:
     """(like rows, videos whose like_count is not their number of like rows): the first
     is the same before and after the phases (every like was followed by its unlike), the
@@ -188,6 +197,14 @@ def measure(engine: str, args: argparse.Namespace, workdir: Path) -> dict[str, A
                 "concurrency": args.writers,
                 "requests": [{"label": "typename", "body": run.body("{ __typename }")}],
             },
+            # A like of an ID that names an account, not a video: NOT_FOUND before any
+            # statement. What a mutation costs the server with no database work: HTTP,
+            # the token, GraphQL, the permission and loader extensions, an error.
+            "refused": {
+                "name": "refused",
+                "concurrency": args.writers,
+                "requests": [refused(accounts[0])],
+            },
             "one": {
                 "name": "one",
                 "step": 2,
@@ -260,9 +277,15 @@ def main() -> None:
             f"{r['engine']}:  load {r['uptime_before'].split('load average: ')[1]}"
             f" -> {r['uptime_after'].split('load average: ')[1]}"
         )
-        for name, label in (("floor", "{ __typename }"), ("one", "one video"), ("many", "many")):
+        phases = (
+            ("floor", "{ __typename }"),
+            ("refused", "refused like"),
+            ("one", "one video"),
+            ("many", "many"),
+        )
+        for name, label in phases:
             g = r["figures"][name]
-            unit = "req/s" if name == "floor" else "writes/s"
+            unit = "writes/s" if name in ("one", "many") else "req/s"
             lines.append(
                 f"  {label:<15} {g['rps']:7,.0f} {unit:<8}  p50 {g['p50_ms']:6.1f} ms"
                 f"  p99 {g['p99_ms']:6.1f} ms  server CPU {r['server_cpu_ms'][name]:.2f} ms"
@@ -272,6 +295,8 @@ def main() -> None:
             f"  one / many {r['one_over_many']:.2f} (target >= 0.5);"
             f" one / floor {r['one_over_floor']:.2f}, many / floor"
             f" {r['many_over_floor']:.2f} (target >= 0.33);"
+            f" a refused like (NOT_FOUND, no statement: its errors are expected) / floor"
+            f" {r['figures']['refused']['rps'] / r['figures']['floor']['rps']:.2f};"
             f" videos with a drifted count: {r['videos_with_drifted_counts']};"
             f" like rows before / after: {r['like_rows_before_after']}"
         )

@@ -192,16 +192,17 @@ async def open_replicas(urls: Sequence[str], primary: BaseDBAsyncClient) -> None
             **options,
             timeout=CONNECT_TIMEOUT_SECONDS,
             command_timeout=STATEMENT_TIMEOUT_SECONDS,
-            reset=_nothing_to_reset,
+            reset=nothing_to_reset,
         )
         replicas.append(Replica(url=url, pool=pool))
     _router = Router(primary, replicas)
 
 
-async def _nothing_to_reset(_: asyncpg.Connection) -> None:
-    """A replica connection only ever runs single reads: no SET, LISTEN, lock or cursor
-    outlives one, so the round trip asyncpg's default reset makes on every release
-    (`RESET ALL` and friends) would buy nothing. (asyncpg still ends any transaction.)"""
+async def nothing_to_reset(_: asyncpg.Connection) -> None:
+    """A pool's reset for the server's connections, primary and replicas: no statement
+    of the server leaves a SET, LISTEN, advisory lock or open cursor behind it, so the
+    round trip asyncpg's default reset makes on every release (`RESET ALL` and friends)
+    would buy nothing. asyncpg still rolls back a transaction left open."""
 
 
 async def close_replicas() -> None:
