@@ -17,6 +17,7 @@ from tortoise.transactions import in_transaction
 
 from api.settings import sqlite_path
 from models import routing
+from models.sql import is_postgres
 from models.sqlite_reads import close_inline_reads, open_inline_reads
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -118,18 +119,25 @@ def _lock_conflict(exc: BaseException) -> bool:
     return sqlite_error and "database is locked" in str(exc)
 
 
-async def write_transaction(work: Callable[[BaseDBAsyncClient], Awaitable[T]]) -> T:
+async def write_transaction(
+    work: Callable[[BaseDBAsyncClient], Awaitable[T]], *, one_statement: bool = False
+) -> T:
     """Runs `work(conn)` in one transaction, run again from the start on a lock conflict.
 
     So `database is locked` never reaches a client. A retry cannot double-count: the
     refused attempt was rolled back whole, and every write of the mutations is
     idempotent anyway (a repeated like inserts nothing and bumps nothing).
+
+    `one_statement`: on PostgreSQL `work` sends exactly one statement, which is then its
+    own transaction, without the two round trips of BEGIN and COMMIT.
     """
     routing.pin_to_primary()  # the request reads its own writes from now on
     for attempt in range(WRITE_RETRIES + 1):
         try:
-            async with in_transaction() as conn:
-                return await work(conn)
+            if one_statement and is_postgres(conn()):
+                return await work(conn())
+            async with in_transaction() as transaction:
+                return await work(transaction)
         except Exception as exc:
             if attempt == WRITE_RETRIES or not _lock_conflict(exc):
                 raise

@@ -11,7 +11,7 @@ from api.db import write_transaction
 from api.errors import Forbidden, NotFound, account_gone
 from api.fresh_loaders import FreshLoaders
 from api.loaders import Loaders
-from api.lookups import require_visible_video
+from api.lookups import NO_VIDEO, require_visible_video
 from api.permissions import NoApps
 from api.rows import AccountRow
 from api.types import Account
@@ -70,7 +70,7 @@ class LifecycleMutation:
         # the same error, with no further statement for any of them.
         video = await require_visible_video(ctx, id)
         if video.author.id != me or not await deletion.delete_video(video.id, me):
-            raise NotFound("No video with that ID.")
+            raise NotFound(NO_VIDEO)
         await narrowed()  # read replicas must not show the deleted video
         _forget_everything(ctx)
         return True

@@ -19,19 +19,30 @@ async def visible_video_by_global_id(ctx: Context, global_id: str) -> VideoRow |
     return await visible_video(ctx, pk) if kind is Kind.VIDEO else None
 
 
-async def require_visible_video(ctx: Context, global_id: str) -> VideoRow:
-    """For mutations: a hidden video is NOT_FOUND with the same message as a missing one.
+NO_VIDEO = "No video with that ID."
 
-    Judged afresh, not from the request's cache: an earlier mutation of the same document
-    (a block, an unfollow) may have hidden the video since the request loaded it.
-    """
+
+def video_pk(global_id: str) -> int:
+    """The row id a video ID names; NOT_FOUND for an ID of another kind, as if missing."""
     kind, pk = decode_id(global_id)
-    video = None
-    if kind is Kind.VIDEO:
-        ctx.loaders.forget_video(pk)
-        video = await visible_video(ctx, pk)
+    if kind is not Kind.VIDEO:
+        raise NotFound(NO_VIDEO)
+    return pk
+
+
+async def require_visible_video(ctx: Context, global_id: str) -> VideoRow:
+    """For mutations: a hidden video is NOT_FOUND with the same message as a missing one."""
+    return await fresh_visible_video(ctx, video_pk(global_id))
+
+
+async def fresh_visible_video(ctx: Context, video_id: int) -> VideoRow:
+    """The video judged afresh, not from the request's cache: an earlier mutation of the
+    same document (a block, an unfollow) or this one may have changed it since the
+    request loaded it. NOT_FOUND when hidden or missing."""
+    ctx.loaders.forget_video(video_id)
+    video = await visible_video(ctx, video_id)
     if video is None:
-        raise NotFound("No video with that ID.")
+        raise NotFound(NO_VIDEO)
     return video
 
 

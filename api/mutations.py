@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 import strawberry
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 
+from api import likes
 from api.app_token_mutations import AppTokenMutations
 from api.context import Context, Info
 from api.db import write_transaction
@@ -14,9 +14,9 @@ from api.errors import BadUserInput, Conflict, NotFound, Unauthenticated, accoun
 from api.fresh_loaders import FreshLoaders
 from api.insights_mutations import InsightsMutations
 from api.lifecycle_mutations import LifecycleMutation
-from api.lookups import require_visible_account, require_visible_video, visible_video
+from api.lookups import fresh_visible_video, require_visible_account
 from api.permissions import NoApps
-from api.rows import AccountRow, VideoRow
+from api.rows import AccountRow
 from api.session_mutations import SessionMutations, payload
 from api.types import Account, AuthPayload, FollowStatus, Video
 from api.validation import (
@@ -34,7 +34,6 @@ from auth.policy import (
     blocked_pair_ids_sql,
     follow_state_on_request_sql,
     requests_approved_on_turning_public_sql,
-    video_visible_sql,
 )
 from auth.viewer import Viewer
 from models import Account as AccountModel
@@ -46,14 +45,6 @@ from models.sql import Sql, is_postgres
 BAD_LOGIN = "Wrong handle or password."
 HANDLE_TAKEN = "That handle is taken: choose another."
 NOT_YOURSELF = "Name another account: you cannot follow, approve, remove or block your own."
-
-
-async def _fresh_video(ctx: Context, video_id: int) -> Video:
-    ctx.loaders.forget_video(video_id)
-    row = await visible_video(ctx, video_id)
-    if row is None:  # it was visible a moment ago, inside this request
-        raise NotFound("No video with that ID.")
-    return Video.of(row)
 
 
 async def _other_account(ctx: Context, handle: str) -> AccountRow:
@@ -154,7 +145,7 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation, AppTokenM
         me = await _my_account_id(info.context)
         text = valid_caption(caption)
         video = await VideoModel.create(author_id=me, caption=text, like_count=0)
-        return await _fresh_video(info.context, video.id)
+        return Video.of(await fresh_visible_video(info.context, video.id))
 
     @strawberry.mutation(
         description="Idempotent: a repeat keeps the first likedAt.",
@@ -162,58 +153,13 @@ class Mutation(SessionMutations, InsightsMutations, LifecycleMutation, AppTokenM
         extensions=[FreshLoaders()],
     )
     async def like_video(self, info: Info, video_id: strawberry.ID) -> Video:
-        ctx = info.context
-        me = ctx.account_id_or_raise()
-        video = await require_visible_video(ctx, video_id)
-
-        async def like(conn: BaseDBAsyncClient) -> int | None:
-            if is_postgres(conn):
-                # A block between the liker and the author that is under way holds both
-                # rows: wait for it, so the statement below, a fresh snapshot, sees the
-                # block (rule 11: no like can land across a block once it commits).
-                await _lock_pair(conn, me, video.author.id, "FOR SHARE")
-            # The liker's privacy is copied onto the row in the same statement; setPrivacy
-            # rewrites these copies in its own transaction. On PostgreSQL (READ COMMITTED)
-            # the copy is read under a share lock on the account row: a concurrent
-            # setPrivacy either commits first, and the lock wait re-reads its new value,
-            # or waits for this like to commit and then rewrites its copy. (SQLite runs
-            # one writer at a time.)
-            # The video's visibility is checked again in the same statement, so a block or
-            # unfollow that commits after the lookup above cannot let a like through.
-            lock = " FOR SHARE OF a" if is_postgres(conn) else ""
-
-            def insert(sql: Sql) -> str:
-                visible = video_visible_sql(ctx.viewer, sql, Owner.account("au"))
-                return (
-                    "INSERT INTO video_like (account_id, video_id, liked_at, liker_public)"
-                    f" SELECT a.id, v.id, {sql.p(datetime.now(UTC))}, NOT a.is_private"
-                    " FROM account a, video v JOIN account au ON au.id = v.author_id"
-                    f" WHERE a.id = {sql.p(me)} AND v.id = {sql.p(video.id)} AND {visible}{lock}"
-                    " ON CONFLICT (video_id, account_id) DO NOTHING"
-                )
-
-            return await _counted(ctx, conn, video, +1, insert)
-
-        return await _answer(ctx, video, await write_transaction(like))
+        return Video.of(await likes.like(info.context, video_id))
 
     @strawberry.mutation(
         description="Idempotent.", permission_classes=[NoApps], extensions=[FreshLoaders()]
     )
     async def unlike_video(self, info: Info, video_id: strawberry.ID) -> Video:
-        ctx = info.context
-        me = ctx.account_id_or_raise()
-        video = await require_visible_video(ctx, video_id)
-
-        async def unlike(conn: BaseDBAsyncClient) -> int | None:
-            def delete(sql: Sql) -> str:
-                return (
-                    f"DELETE FROM video_like WHERE video_id = {sql.p(video.id)}"
-                    f" AND account_id = {sql.p(me)}"
-                )
-
-            return await _counted(ctx, conn, video, -1, delete)
-
-        return await _answer(ctx, video, await write_transaction(unlike))
+        return Video.of(await likes.unlike(info.context, video_id))
 
     @strawberry.mutation(
         description="APPROVED for a public account, PENDING for a private one.",
@@ -337,51 +283,6 @@ async def _any_account(ctx: Context, me: int, handle: str) -> AccountModel:
     if other.id == me:
         raise BadUserInput(NOT_YOURSELF)
     return other
-
-
-async def _counted(
-    ctx: Context, conn: BaseDBAsyncClient, video: VideoRow, delta: int, change: Callable[[Sql], str]
-) -> int | None:
-    """Runs `change` (the insert or delete of one like) and, if it changed a row, moves
-    the like counter in the same transaction (rule 3: it never drifts); on PostgreSQL in
-    the same statement, one round trip. Returns the new count while the viewer may still
-    see the video (the policy judges it in the counter's statement), else None."""
-    sql = Sql(conn)
-    if is_postgres(conn):
-        return await _bump(ctx, sql, video, delta, f"WITH changed AS ({change(sql)} RETURNING 1)")
-    if not await sql.rows(f"{change(sql)} RETURNING 1"):
-        return None
-    return await _bump(ctx, Sql(conn), video, delta)
-
-
-async def _bump(
-    ctx: Context, sql: Sql, video: VideoRow, delta: int, changed: str = ""
-) -> int | None:
-    """The counter's statement. `changed` (PostgreSQL) is a WITH clause named `changed`,
-    the like's insert or delete: the counter then moves only if it returned a row."""
-    visible = video_visible_sql(ctx.viewer, sql, Owner.account("au"))
-    where = f"id = {sql.p(video.id)}"
-    if changed:
-        where += " AND EXISTS (SELECT 1 FROM changed)"
-    rows = await sql.rows(
-        f"{changed} UPDATE video SET like_count = like_count + {sql.p(delta)} WHERE {where}"
-        " RETURNING like_count, EXISTS (SELECT 1 FROM account au"
-        f" WHERE au.id = video.author_id AND {visible}) AS visible"
-    )
-    if rows and rows[0]["visible"]:
-        return int(rows[0]["like_count"])
-    return None
-
-
-async def _answer(ctx: Context, video: VideoRow, like_count: int | None) -> Video:
-    """A like mutation's answer: the video with the count its transaction left, or, when
-    it changed nothing (a repeat, or a video hidden since the lookup), read afresh."""
-    if like_count is None:
-        return await _fresh_video(ctx, video.id)
-    # The lookup left the video in the loaders as it was before the write: the answer's
-    # own selections (a nested list that shows it again, say) read it anew.
-    ctx.loaders.forget_video(video.id)
-    return Video.of(video._replace(like_count=like_count))
 
 
 async def _lock_pair(conn: BaseDBAsyncClient, first: int, second: int, mode: str) -> None:

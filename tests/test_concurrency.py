@@ -17,7 +17,7 @@ import httpx
 import pytest
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from api import db, mutations
+from api import db, likes
 from api.settings import load_settings
 from models import Account, Block, Follow, Like, Video
 from models.sql import Sql
@@ -182,13 +182,14 @@ async def test_a_privacy_change_during_a_like_leaves_the_likes_public_copy_curre
     await gql.sign_up("liker")
     created = await gql.ok('mutation { createVideo(caption: "clip") { id } }', as_="author")
     video = created["createVideo"]["id"]
-    bump = mutations._bump
+    counted = likes._counted
 
-    async def slow_bump(*args: Any) -> None:
-        await asyncio.sleep(0.3)
-        await bump(*args)
+    async def slow_commit(*args: Any) -> Any:
+        written = await counted(*args)
+        await asyncio.sleep(0.3)  # the like's row and count are in, not yet committed
+        return written
 
-    monkeypatch.setattr(mutations, "_bump", slow_bump)
+    monkeypatch.setattr(likes, "_counted", slow_commit)
 
     async def turn_private() -> dict[str, Any]:
         await asyncio.sleep(0.1)  # the like's row is in, its transaction still open

@@ -1,9 +1,10 @@
-"""A change that commits between a like mutation's lookup and its transaction.
+"""A change that commits after a like mutation began, just before its write.
 
-The lookup found the video visible; a block or a switch to private lands before the
-transaction runs (as a concurrent mutation would commit in between). The transaction
-judges visibility again, in its own statements: a like is refused, an unlike is done
-but answers as if the video were missing.
+The request found the video visible (on SQLite its lookup did; on PostgreSQL nothing is
+read before the write); a block or a switch to private lands before the write runs, as
+a concurrent mutation would commit in between. The write judges visibility itself, in
+its own statements: the like or unlike changes nothing, and the answer is NOT_FOUND, as
+for a missing video.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from api import mutations
+from api import likes
 from models import Account, Block, Like, Video
 from tests.conftest import Gql, error_codes
 
@@ -40,25 +41,24 @@ async def _alices_video(gql: Gql) -> str:
     return video_id
 
 
-def _after_the_lookup(
+def _before_the_write(
     monkeypatch: pytest.MonkeyPatch, change: Callable[[], Awaitable[None]]
 ) -> None:
-    lookup = mutations.require_visible_video
+    write = likes.write_transaction
 
-    async def lookup_then_change(*args: Any) -> Any:
-        found = await lookup(*args)
+    async def change_then_write(*args: Any, **kwargs: Any) -> Any:
         await change()
-        return found
+        return await write(*args, **kwargs)
 
-    monkeypatch.setattr(mutations, "require_visible_video", lookup_then_change)
+    monkeypatch.setattr(likes, "write_transaction", change_then_write)
 
 
 @pytest.mark.parametrize("change", [_alice_blocks_mallory, _alice_turns_private])
-async def test_a_change_landing_after_the_lookup_still_stops_the_like(
+async def test_a_change_landing_before_the_write_stops_the_like(
     gql: Gql, monkeypatch: pytest.MonkeyPatch, change: Callable[[], Awaitable[None]]
 ) -> None:
     video_id = await _alices_video(gql)
-    _after_the_lookup(monkeypatch, change)
+    _before_the_write(monkeypatch, change)
 
     result = await gql(LIKE, {"v": video_id}, as_="mallory")
 
@@ -67,18 +67,18 @@ async def test_a_change_landing_after_the_lookup_still_stops_the_like(
     assert (await Video.get()).like_count == 0
 
 
-async def test_an_unlike_whose_video_turns_hidden_after_the_lookup_unlikes_and_answers_not_found(
+async def test_an_unlike_whose_video_turns_hidden_before_the_write_keeps_the_like(
     gql: Gql, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The like was mallory's to take back; the video it would answer with is hidden
-    now, judged in the counter's own statement."""
+    """A hidden video's like is not the viewer's to see, nor to take back: the unlike
+    changes nothing and answers NOT_FOUND, exactly as for a missing video."""
     video_id = await _alices_video(gql)
     await gql.ok(LIKE, {"v": video_id}, as_="mallory")
-    _after_the_lookup(monkeypatch, _alice_turns_private)
+    _before_the_write(monkeypatch, _alice_turns_private)
 
     result = await gql(UNLIKE, {"v": video_id}, as_="mallory")
 
     assert error_codes(result) == ["NOT_FOUND"]
     assert (result.get("data") or {}).get("unlikeVideo") is None
-    assert await Like.all().count() == 0
-    assert (await Video.get()).like_count == 0
+    assert await Like.all().count() == 1
+    assert (await Video.get()).like_count == 1
