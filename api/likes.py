@@ -60,11 +60,9 @@ async def like(ctx: Context, global_id: str) -> VideoRow:
         def insert(sql: Sql) -> str:
             return (
                 "INSERT INTO video_like (account_id, video_id, liked_at, liker_public)"
-                f" SELECT a.id, v.id, {sql.p(datetime.now(UTC))}, NOT a.is_private"
-                " FROM account a, video v JOIN account au ON au.id = v.author_id"
-                f" WHERE a.id = {sql.p(me)} AND v.id = {sql.p(target.id)}"
-                f" AND {video_visible_sql(ctx.viewer, sql, Owner.account('au'))}{lock}"
-                " ON CONFLICT (video_id, account_id) DO NOTHING"
+                f" SELECT a.id, {sql.p(target.id)}, {sql.p(datetime.now(UTC))}, NOT a.is_private"
+                f" FROM account a WHERE a.id = {sql.p(me)} AND {_visible(ctx, sql, target.id)}"
+                f"{lock} ON CONFLICT (video_id, account_id) DO NOTHING"
             )
 
         return await _counted(ctx, conn, target, +1, insert)
@@ -80,10 +78,7 @@ async def unlike(ctx: Context, global_id: str) -> VideoRow:
         # Only from a video the viewer may see, as a like: a hidden video's like stays.
         return (
             f"DELETE FROM video_like WHERE video_id = {sql.p(target.id)}"
-            f" AND account_id = {sql.p(me)} AND EXISTS (SELECT 1 FROM video v"
-            " JOIN account au ON au.id = v.author_id"
-            f" WHERE v.id = {sql.p(target.id)}"
-            f" AND {video_visible_sql(ctx.viewer, sql, Owner.account('au'))})"
+            f" AND account_id = {sql.p(me)} AND {_visible(ctx, sql, target.id)}"
         )
 
     async def work(conn: BaseDBAsyncClient) -> VideoRow | None:
@@ -91,6 +86,16 @@ async def unlike(ctx: Context, global_id: str) -> VideoRow:
 
     # On PostgreSQL the work is one statement (below), atomic on its own.
     return await _answer(ctx, target, await write_transaction(work, one_statement=True))
+
+
+def _visible(ctx: Context, sql: Sql, video_id: int) -> str:
+    """Rule 2 for the one video a like names, as a condition: the policy's, over its
+    author. A like's insert and an unlike's delete change a row only when it holds."""
+    visible = video_visible_sql(ctx.viewer, sql, Owner.account("au"))
+    return (
+        "EXISTS (SELECT 1 FROM video v JOIN account au ON au.id = v.author_id"
+        f" WHERE v.id = {sql.p(video_id)} AND {visible})"
+    )
 
 
 async def _target(ctx: Context, global_id: str) -> Target:
@@ -115,8 +120,12 @@ async def _counted(
     ctx: Context, conn: BaseDBAsyncClient, target: Target, delta: int, change: Callable[[Sql], str]
 ) -> VideoRow | None:
     """Runs `change` (the insert or delete of one like) and, if it changed a row, moves
-    the counter in the same transaction. Returns the video with its new count while the
-    viewer may still see it (the policy judges it in the counter's statement), else None.
+    the counter in the same transaction; returns the video with its new count, else None.
+
+    A change is made only while the viewer may see the video (`_visible`), and the counter
+    reads what the change saw: on PostgreSQL the same statement and snapshot, on SQLite
+    the same write transaction, which no other writer can interleave. So a video returned
+    here is one the viewer may see.
     """
     sql = Sql(conn)
     if is_postgres(conn):
@@ -125,21 +134,17 @@ async def _counted(
             f"WITH changed AS ({change(sql)} RETURNING 1)"
             f" UPDATE video v SET like_count = v.like_count + {sql.p(delta)} FROM account au"
             f" WHERE v.id = {sql.p(target.id)} AND au.id = v.author_id"
-            " AND EXISTS (SELECT 1 FROM changed)"
-            f" RETURNING {VideoRow.columns('v', 'au')},"
-            f" {video_visible_sql(ctx.viewer, sql, Owner.account('au'))} AS visible"
+            f" AND EXISTS (SELECT 1 FROM changed) RETURNING {VideoRow.columns('v', 'au')}"
         )
-        return VideoRow.of(rows[0]) if rows and rows[0]["visible"] else None
+        return VideoRow.of(rows[0]) if rows else None
     if not await sql.rows(f"{change(sql)} RETURNING 1"):
         return None
     sql = Sql(conn)
-    # SQLite's RETURNING may name only the updated table: the author goes by subquery.
     rows = await sql.rows(
         f"UPDATE video SET like_count = like_count + {sql.p(delta)} WHERE id = {sql.p(target.id)}"
-        " RETURNING like_count, EXISTS (SELECT 1 FROM account au WHERE au.id = video.author_id"
-        f" AND {video_visible_sql(ctx.viewer, sql, Owner.account('au'))}) AS visible"
+        " RETURNING like_count"
     )
-    if not rows or not rows[0]["visible"] or target.found is None:
+    if not rows or target.found is None:
         return None
     return target.found._replace(like_count=rows[0]["like_count"])
 

@@ -163,12 +163,15 @@ def hidden_vs_missing(data: Dataset, args: argparse.Namespace) -> None:
     what = "likeVideo" if args.like else "video(id:)"
     print(f"{what} as viewer {viewer}, {data.url.split(':')[0]}:")
     print("median latency per block (ms)")
-    print("block  visible  hidden  missing  hidden-missing")
+    print("block  visible  hidden  missing  hidden-missing  visible-missing")
     for n, b in enumerate(blocks, 1):
-        visible = f"{b['visible']:7.3f}" if "visible" in b else "      -"
+        visible, over = "      -", ""
+        if "visible" in b:
+            visible = f"{b['visible']:7.3f}"
+            over = f"  {1000 * (b['visible'] - b['missing']):+12.1f} us"
         print(
             f"{n:5}  {visible}  {b['hidden']:6.3f}  {b['missing']:7.3f}"
-            f"  {1000 * (b['hidden'] - b['missing']):+11.1f} us"
+            f"  {1000 * (b['hidden'] - b['missing']):+11.1f} us{over}"
         )
     diffs = [1000 * (b["hidden"] - b["missing"]) for b in blocks]
     print(
