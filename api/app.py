@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from api import db, ids
+from api import db, ids, likes
 from api.export import ExportEndpoint
 from api.graphiql import graphiql_routes
 from api.http import GraphQLEndpoint
@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None, *, apply_migrations: bool = Tru
             await db.connect(
                 settings.database_url, for_all_tasks=True, replica_urls=settings.replica_urls
             )
+        await likes.create_functions()
         # What starting made (modules, the schema, the ORM: ~56,000 objects) lives as
         # long as the process. Frozen, a full collection no longer walks it: 0.5 ms
         # instead of 10-15 ms, a pause that every request in flight used to wait out.

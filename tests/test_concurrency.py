@@ -16,6 +16,7 @@ import asyncpg
 import httpx
 import pytest
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.transactions import in_transaction
 
 from api import db, likes
 from api.settings import load_settings
@@ -182,23 +183,60 @@ async def test_a_privacy_change_during_a_like_leaves_the_likes_public_copy_curre
     await gql.sign_up("liker")
     created = await gql.ok('mutation { createVideo(caption: "clip") { id } }', as_="author")
     video = created["createVideo"]["id"]
-    counted = likes._counted
-
-    async def slow_commit(*args: Any) -> Any:
-        written = await counted(*args)
-        await asyncio.sleep(0.3)  # the like's row and count are in, not yet committed
-        return written
-
-    monkeypatch.setattr(likes, "_counted", slow_commit)
+    release = asyncio.Event()
 
     async def turn_private() -> dict[str, Any]:
-        await asyncio.sleep(0.1)  # the like's row is in, its transaction still open
-        return await gql.ok(SET_PRIVACY, {"p": True}, as_="liker")
+        await _until_held(waiting=1)  # the like's row is in, its transaction still open
+        setting = asyncio.create_task(gql.ok(SET_PRIVACY, {"p": True}, as_="liker"))
+        await _until_held(waiting=2)  # setPrivacy waits for the like, not the reverse
+        release.set()
+        return await setting
 
+    if ENGINE == "postgres":
+        # A like is one statement: another transaction holds the video's row, so the
+        # like's counter update waits after its insert, inside the statement.
+        held = asyncio.Event()
+        holder = asyncio.create_task(_hold_video_row(video_pk(video), held, release))
+        await held.wait()
+    else:
+        counted = likes._counted_sqlite
+
+        async def slow_commit(*args: Any) -> Any:
+            written = await counted(*args)
+            await release.wait()  # the like's row and count are in, not yet committed
+            return written
+
+        monkeypatch.setattr(likes, "_counted_sqlite", slow_commit)
     await asyncio.gather(gql.ok(LIKE, {"v": video}, as_="liker"), turn_private())
+    if ENGINE == "postgres":
+        await holder
     like = await Like.get(video_id=video_pk(video))
     assert await Account.filter(id=like.account_id, is_private=True).exists()
     assert like.liker_public is False
+
+
+async def _hold_video_row(video_id: int, held: asyncio.Event, release: asyncio.Event) -> None:
+    async with in_transaction() as transaction:
+        await transaction.execute_query(
+            "SELECT id FROM video WHERE id = $1 FOR NO KEY UPDATE", [video_id]
+        )
+        held.set()
+        await release.wait()
+
+
+async def _until_held(*, waiting: int) -> None:
+    """Until `waiting` statements wait for a lock (PostgreSQL, read from pg_locks) or,
+    on SQLite, where a held write transaction makes every other writer wait inside
+    aiosqlite's thread, for a moment."""
+    if ENGINE != "postgres":
+        await asyncio.sleep(0.1 * waiting)
+        return
+    for _ in range(500):
+        rows = await Sql().rows("SELECT count(*) AS n FROM pg_locks WHERE NOT granted")
+        if rows[0]["n"] >= waiting:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"never {waiting} statements waiting for a lock")
 
 
 async def _pending_to_public() -> list[dict[str, Any]]:

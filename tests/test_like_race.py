@@ -9,14 +9,18 @@ for a missing video.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from tortoise.transactions import in_transaction
 
 from api import likes
 from models import Account, Block, Like, Video
-from tests.conftest import Gql, error_codes
+from models.sql import Sql
+from tests.conftest import ENGINE, Gql, error_codes
 
 LIKE = "mutation($v: ID!) { likeVideo(videoId: $v) { likeCount } }"
 UNLIKE = "mutation($v: ID!) { unlikeVideo(videoId: $v) { likeCount } }"
@@ -82,3 +86,56 @@ async def test_an_unlike_whose_video_turns_hidden_before_the_write_keeps_the_lik
     assert (result.get("data") or {}).get("unlikeVideo") is None
     assert await Like.all().count() == 1
     assert (await Video.get()).like_count == 1
+
+
+async def test_a_like_waits_for_a_block_under_way_and_then_sees_it(gql: Gql) -> None:
+    """Rule 11 at its sharpest: alice's block of mallory has locked both accounts and
+    written its row, not yet committed, when mallory's like arrives. The like must wait
+    for it and then judge with the block in view (on PostgreSQL: a snapshot taken after
+    the lock wait, not the one its statement began with)."""
+    video_id = await _alices_video(gql)
+    alice = await Account.get(handle="alice")
+    mallory = await Account.get(handle="mallory")
+    held, commit = asyncio.Event(), asyncio.Event()
+
+    async def block_under_way() -> None:
+        async with in_transaction() as transaction:
+            sql = Sql(transaction)
+            if ENGINE == "postgres":  # as blockAccount locks the pair
+                await sql.execute(
+                    f"SELECT id FROM account WHERE id IN ({sql.ps(sorted((alice.id, mallory.id)))})"
+                    " ORDER BY id FOR NO KEY UPDATE"
+                )
+            sql = Sql(transaction)
+            await sql.execute(
+                "INSERT INTO block (blocker_id, blocked_id, created_at)"
+                f" VALUES ({sql.p(alice.id)}, {sql.p(mallory.id)}, {sql.p(datetime.now(UTC))})"
+            )
+            held.set()
+            await commit.wait()
+
+    blocking = asyncio.create_task(block_under_way())
+    await held.wait()
+    liking = asyncio.create_task(gql(LIKE, {"v": video_id}, as_="mallory"))
+    await _until_waiting_for_a_lock()
+    assert not liking.done()
+    commit.set()
+    await blocking
+    result = await liking
+
+    assert error_codes(result) == ["NOT_FOUND"]
+    assert await Like.all().count() == 0
+    assert (await Video.get()).like_count == 0
+
+
+async def _until_waiting_for_a_lock() -> None:
+    """PostgreSQL: until a statement waits for a row lock (pg_locks). SQLite: a moment;
+    the like's write waits for the one write transaction, inside aiosqlite's thread."""
+    if ENGINE != "postgres":
+        await asyncio.sleep(0.2)
+        return
+    for _ in range(500):
+        if (await Sql().rows("SELECT count(*) AS n FROM pg_locks WHERE NOT granted"))[0]["n"]:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the like never waited for the block's locks")
