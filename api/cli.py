@@ -7,7 +7,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from api import db, ids
+from api import db, ids, likes
 from api.settings import SettingsError, load_database_url, load_settings
 
 
@@ -39,6 +39,7 @@ def _positive(text: str) -> int:
 async def _migrate_only(database_url: str) -> None:
     try:
         await db.migrate(database_url)
+        await likes.create_functions()
     finally:
         await db.close()
 

@@ -4,6 +4,8 @@ created at start-up or by the first like that finds it missing, once however man
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from datetime import UTC, datetime
 
 import pytest
@@ -83,4 +85,14 @@ async def test_likes_arriving_together_create_a_missing_function_once(gql: Gql) 
     )
 
     assert sorted(a["likeVideo"]["likeCount"] for a in answers)[-1] == len(fans)
+    assert len(await _like_functions()) == 1
+
+
+@postgres_only
+async def test_likegraph_migrate_creates_the_function(database_url: str) -> None:
+    await _drop_like_functions()
+    migrate = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "api", "migrate", env={**os.environ, "DATABASE_URL": database_url}
+    )
+    assert await migrate.wait() == 0
     assert len(await _like_functions()) == 1
