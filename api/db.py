@@ -128,8 +128,9 @@ async def write_transaction(
     refused attempt was rolled back whole, and every write of the mutations is
     idempotent anyway (a repeated like inserts nothing and bumps nothing).
 
-    `one_statement`: on PostgreSQL `work` sends exactly one statement, which is then its
-    own transaction, without the two round trips of BEGIN and COMMIT.
+    `one_statement`: on PostgreSQL `work` makes its change in one statement, which is
+    then its own transaction, without the two round trips of BEGIN and COMMIT (a like's
+    may first find its function missing and create it: models/functions.py).
     """
     routing.pin_to_primary()  # the request reads its own writes from now on
     for attempt in range(WRITE_RETRIES + 1):

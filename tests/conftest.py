@@ -18,6 +18,7 @@ from tortoise import Tortoise
 from api import db
 from api.app import create_app
 from api.settings import Settings
+from models.sql import Sql
 from tests.world import SECRET as SECRET
 from tests.world import World, world_for_test
 
@@ -207,6 +208,21 @@ def gql(client: httpx.AsyncClient) -> Gql:
 
 def error_codes(result: GqlResult) -> list[str]:
     return [e["extensions"]["code"] for e in result.get("errors", [])]
+
+
+async def until_waiting_for_locks(waiting: int = 1) -> None:
+    """Until `waiting` statements wait for a lock: on PostgreSQL read from pg_locks; on
+    SQLite, where a held write transaction makes every other writer wait inside
+    aiosqlite's thread, out of sight, a moment for each."""
+    if ENGINE != "postgres":
+        await asyncio.sleep(0.2 * waiting)
+        return
+    for _ in range(500):
+        rows = await Sql().rows("SELECT count(*) AS n FROM pg_locks WHERE NOT granted")
+        if rows[0]["n"] >= waiting:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"never {waiting} statements waiting for a lock")
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from api import db, likes
 from api.settings import load_settings
 from models import Account, Block, Follow, Like, Video
 from models.sql import Sql
-from tests.conftest import ENGINE, Gql
+from tests.conftest import ENGINE, Gql, until_waiting_for_locks
 from tests.live_server import (
     APPROVE,
     BLOCK,
@@ -186,9 +186,9 @@ async def test_a_privacy_change_during_a_like_leaves_the_likes_public_copy_curre
     release = asyncio.Event()
 
     async def turn_private() -> dict[str, Any]:
-        await _until_held(waiting=1)  # the like's row is in, its transaction still open
+        await until_waiting_for_locks(1)  # the like's row is in, its transaction still open
         setting = asyncio.create_task(gql.ok(SET_PRIVACY, {"p": True}, as_="liker"))
-        await _until_held(waiting=2)  # setPrivacy waits for the like, not the reverse
+        await until_waiting_for_locks(2)  # setPrivacy waits for the like, not the reverse
         release.set()
         return await setting
 
@@ -222,21 +222,6 @@ async def _hold_video_row(video_id: int, held: asyncio.Event, release: asyncio.E
         )
         held.set()
         await release.wait()
-
-
-async def _until_held(*, waiting: int) -> None:
-    """Until `waiting` statements wait for a lock (PostgreSQL, read from pg_locks) or,
-    on SQLite, where a held write transaction makes every other writer wait inside
-    aiosqlite's thread, for a moment."""
-    if ENGINE != "postgres":
-        await asyncio.sleep(0.1 * waiting)
-        return
-    for _ in range(500):
-        rows = await Sql().rows("SELECT count(*) AS n FROM pg_locks WHERE NOT granted")
-        if rows[0]["n"] >= waiting:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"never {waiting} statements waiting for a lock")
 
 
 async def _pending_to_public() -> list[dict[str, Any]]:

@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from tortoise.transactions import in_transaction
 
-from api import likes
+from api import likes, mutations
 from models import Account, Block, Like, Video
-from models.sql import Sql
-from tests.conftest import ENGINE, Gql, error_codes
+from tests.conftest import ENGINE, Gql, error_codes, until_waiting_for_locks
 
 LIKE = "mutation($v: ID!) { likeVideo(videoId: $v) { likeCount } }"
 UNLIKE = "mutation($v: ID!) { unlikeVideo(videoId: $v) { likeCount } }"
@@ -100,24 +98,16 @@ async def test_a_like_waits_for_a_block_under_way_and_then_sees_it(gql: Gql) -> 
 
     async def block_under_way() -> None:
         async with in_transaction() as transaction:
-            sql = Sql(transaction)
             if ENGINE == "postgres":  # as blockAccount locks the pair
-                await sql.execute(
-                    f"SELECT id FROM account WHERE id IN ({sql.ps(sorted((alice.id, mallory.id)))})"
-                    " ORDER BY id FOR NO KEY UPDATE"
-                )
-            sql = Sql(transaction)
-            await sql.execute(
-                "INSERT INTO block (blocker_id, blocked_id, created_at)"
-                f" VALUES ({sql.p(alice.id)}, {sql.p(mallory.id)}, {sql.p(datetime.now(UTC))})"
-            )
+                await mutations._lock_pair(transaction, alice.id, mallory.id, "FOR NO KEY UPDATE")
+            await Block.create(blocker_id=alice.id, blocked_id=mallory.id, using_db=transaction)
             held.set()
             await commit.wait()
 
     blocking = asyncio.create_task(block_under_way())
     await held.wait()
     liking = asyncio.create_task(gql(LIKE, {"v": video_id}, as_="mallory"))
-    await _until_waiting_for_a_lock()
+    await until_waiting_for_locks()
     assert not liking.done()
     commit.set()
     await blocking
@@ -126,16 +116,3 @@ async def test_a_like_waits_for_a_block_under_way_and_then_sees_it(gql: Gql) -> 
     assert error_codes(result) == ["NOT_FOUND"]
     assert await Like.all().count() == 0
     assert (await Video.get()).like_count == 0
-
-
-async def _until_waiting_for_a_lock() -> None:
-    """PostgreSQL: until a statement waits for a row lock (pg_locks). SQLite: a moment;
-    the like's write waits for the one write transaction, inside aiosqlite's thread."""
-    if ENGINE != "postgres":
-        await asyncio.sleep(0.2)
-        return
-    for _ in range(500):
-        if (await Sql().rows("SELECT count(*) AS n FROM pg_locks WHERE NOT granted"))[0]["n"]:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the like never waited for the block's locks")
