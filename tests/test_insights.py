@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from api import insights
 from api.audience import BUCKETS, Dimension
 from api.insights import ensure_released, last_closed_day, release_all
 from api.insights_types import videos_of
@@ -49,8 +50,16 @@ query($days: Int) {
 """
 
 
+@pytest.fixture(autouse=True)
+def _the_worlds_day(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Holds the open UTC day at the day the world's videos were posted, for the whole
+    test: a test running across midnight would otherwise find them posted yesterday, and
+    their closed days due for release."""
+    monkeypatch.setattr(insights, "today", lambda: world.day)
+
+
 def _today() -> date:
-    return datetime.now(UTC).date()
+    return insights.today()
 
 
 def _noon(day: date) -> datetime:

@@ -34,10 +34,12 @@ So each viewer sees these likers of POPULAR (newest first), by rule 4:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from api import db
 from api.ids import Kind, configure, encode_id
+from api.rows import to_datetime
 from models.sql import Sql, is_postgres
 
 if TYPE_CHECKING:
@@ -92,6 +94,8 @@ class World:
     gql: Gql
     account_ids: dict[str, str] = field(default_factory=dict)  # handle -> global ID
     video_ids: dict[str, str] = field(default_factory=dict)  # caption -> global ID
+    # The UTC day its first row was made on: "today", for a test that must not see midnight.
+    day: date = field(default_factory=lambda: datetime.now(UTC).date())
 
     async def __call__(
         self, query: str, variables: dict[str, Any] | None = None, *, as_: str
@@ -220,6 +224,26 @@ class _Saved:
     tokens: dict[str, str]
     account_ids: dict[str, str]
     video_ids: dict[str, str]
+    began: datetime  # when its first row was made
+    took: timedelta  # from its first row to its last
+
+
+def _moved_to(saved: _Saved, start: datetime) -> dict[str, list[dict[str, Any]]]:
+    """The saved rows with every timestamp moved by the same amount, so that the world's
+    first row is made at `start`: their order and spacing stay."""
+    shift = start - saved.began
+    return {
+        table: [
+            {
+                column: to_datetime(value) + shift
+                if column.endswith("_at") and value is not None
+                else value
+                for column, value in row.items()
+            }
+            for row in rows
+        ]
+        for table, rows in saved.rows.items()
+    }
 
 
 _SAVED: list[_Saved] = []
@@ -234,15 +258,23 @@ async def world_for_test(gql: Gql) -> World:
     Each test still has a database of its own: tests cannot see each other's writes.
     """
     if not _SAVED:
+        began = datetime.now(UTC)
         world = await build_world(gql)
+        took = datetime.now(UTC) - began
         rows = {table: await Sql().rows(f"SELECT * FROM {table} ORDER BY id") for table in TABLES}
-        _SAVED.append(_Saved(rows, dict(gql.tokens), world.account_ids, world.video_ids))
+        saved = _Saved(rows, dict(gql.tokens), world.account_ids, world.video_ids, began, took)
+        _SAVED.append(saved)
+        world.day = began.date()
         return world
 
     saved = _SAVED[0]
+    # The rows keep their order and spacing but end now, as if just built: a session that
+    # runs past midnight would otherwise hand later tests a world posted yesterday.
+    start = datetime.now(UTC) - saved.took
+    moved = _moved_to(saved, start)
     client = db.conn()
     for table in TABLES:
-        rows = saved.rows[table]
+        rows = moved[table]
         if not rows:
             continue
         sql = Sql(client)
@@ -256,4 +288,4 @@ async def world_for_test(gql: Gql) -> World:
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), MAX(id)) FROM {table}"
             )
     gql.tokens.update(saved.tokens)
-    return World(gql, dict(saved.account_ids), dict(saved.video_ids))
+    return World(gql, dict(saved.account_ids), dict(saved.video_ids), start.date())
