@@ -33,6 +33,9 @@ from typing import cast
 import uvicorn
 from uvicorn.config import STARTUP_FAILURE
 
+from auth import sessions
+from auth.endings import Board
+
 APP = "api.app:create_app"
 log = logging.getLogger("uvicorn.error")
 _spawn = multiprocessing.get_context("spawn")
@@ -141,8 +144,9 @@ def serve(options: Options, sockets: list[socket.socket]) -> int:
     return Supervisor(cfg, sockets).run()
 
 
-def _worker(cfg: uvicorn.Config, sock: socket.socket) -> None:
+def _worker(cfg: uvicorn.Config, sock: socket.socket, board: Board) -> None:
     cfg.configure_logging()  # a spawned process starts with no logging set up
+    sessions.share_endings(board)
     threading.Thread(target=_stop_when_orphaned, daemon=True).start()
     uvicorn.Server(cfg).run(sockets=[sock])
 
@@ -171,12 +175,16 @@ class Supervisor:
         self.cfg = cfg
         self.sockets = sockets
         self.workers: list[SpawnProcess | None] = [None] * len(sockets)
+        # Where each worker posts the sessions it ends, for the others: auth/endings.py.
+        self.board = Board(_spawn, len(sockets))
         self.deaths: list[deque[float]] = [deque() for _ in sockets]
         self.stopping = False
 
     def _start(self, slot: int) -> None:
         process = _spawn.Process(
-            target=_worker, args=(self.cfg, self.sockets[slot]), name=f"likegraph-worker-{slot}"
+            target=_worker,
+            args=(self.cfg, self.sockets[slot], self.board.writing_to(slot)),
+            name=f"likegraph-worker-{slot}",
         )
         process.start()
         self.workers[slot] = process

@@ -21,7 +21,7 @@ class Settings:
     token_ttl: int
     max_nodes: int = DEFAULT_MAX_NODES
     # How long this process may trust a session it checked, without asking the database
-    # again: the bound on how long another process still accepts an ended one (README).
+    # again: the bound on how long another server still accepts an ended one (README).
     session_recheck: float = 5.0
     # Creator insights (docs/insights.md): the privacy loss of each released count, and the
     # smallest released figure shown (smaller ones are withheld).

@@ -9,11 +9,16 @@ this process remembers, for a few seconds (`LIKEGRAPH_SESSION_RECHECK`), which s
 it found alive, and forgets them the moment it ends them itself. So:
 
 - in this process, an ended session is refused on the very next request, exactly;
-- another process (a second worker) may still accept it for at most the recheck period,
+- so it is in the other workers of the same `likegraph serve`: every ending is posted on
+  a board they share (auth/endings.py), and a remembered session named there since is
+  asked about again;
+- another server (a second machine) may still accept it for at most the recheck period,
   after which it asks the database again (README.md, "Sessions").
 
 A check that was under way while a session ended must not put its stale verdict back:
-every ending moves `_epoch` on, and a verdict read under an older epoch is not kept.
+every ending moves `epoch` on and is posted on the board, and a verdict is kept with the
+mark (epoch and board counts) taken before its database read: under an older epoch it is
+not kept, and one posted after its board counts is found by the next request.
 
 App tokens (auth/app_tokens.py, `lgapp_...`) are remembered in the same cache, with the
 same rules: `revokeAppToken` is to an app token what logOut is to a session.
@@ -27,6 +32,7 @@ from datetime import UTC, datetime
 
 from auth import app_tokens
 from auth.app_tokens import AppGrant
+from auth.endings import Board, Seen, account_key, session_key
 from auth.tokens import (
     INVALID_TOKEN,
     InvalidToken,
@@ -49,7 +55,11 @@ INVALID_APP_TOKEN = "The app token is invalid or was revoked. Create a new one."
 class _Alive:
     account_id: int
     checked_at: float  # time.monotonic() when the database last said it existed
+    seen: Seen  # the board's counts before that check, or since found unnamed there
     app: AppGrant | None = None  # what an app token grants; None for a session
+
+
+Mark = tuple[int, Seen]  # (epoch, board counts), taken before a check reads the database
 
 
 class _Verdicts:
@@ -59,6 +69,10 @@ class _Verdicts:
         self.by_digest: dict[str, _Alive] = {}
         self.by_account: dict[int, set[str]] = {}
         self.epoch = 0
+        self.board: Board | None = None  # shared with sibling workers, under `serve`
+
+    def mark(self) -> Mark:
+        return self.epoch, b"" if self.board is None else self.board.seen()
 
     def alive(self, digest: str, account_id: int, max_age: float) -> bool:
         found = self.found(digest, max_age)
@@ -69,13 +83,22 @@ class _Verdicts:
         found = self.by_digest.get(digest)
         if found is None or time.monotonic() - found.checked_at >= max_age:
             return None
+        if self.board is not None:
+            seen = self.board.seen()
+            if seen != found.seen:
+                keys = (session_key(digest), account_key(found.account_id))
+                if self.board.names_any(found.seen, keys):
+                    self._drop(digest)  # ended by a sibling worker, or perhaps: ask
+                    return None
+                found.seen = seen
         return found
 
-    def keep(self, digest: str, account_id: int, epoch: int, app: AppGrant | None = None) -> None:
+    def keep(self, digest: str, account_id: int, mark: Mark, app: AppGrant | None = None) -> None:
+        epoch, seen = mark
         if epoch != self.epoch:
             return  # a session ended while this one was being checked: ask again next time
         self.by_digest.pop(digest, None)  # re-inserted last: the newest
-        self.by_digest[digest] = _Alive(account_id, time.monotonic(), app)
+        self.by_digest[digest] = _Alive(account_id, time.monotonic(), seen, app)
         self.by_account.setdefault(account_id, set()).add(digest)
         while len(self.by_digest) > MAX_REMEMBERED:
             oldest = next(iter(self.by_digest))
@@ -84,11 +107,15 @@ class _Verdicts:
     def forget(self, digest: str) -> None:
         self.epoch += 1
         self._drop(digest)
+        if self.board is not None:
+            self.board.post(session_key(digest))
 
     def forget_account(self, account_id: int) -> None:
         self.epoch += 1
         for digest in self.by_account.pop(account_id, set()):
             self.by_digest.pop(digest, None)
+        if self.board is not None:
+            self.board.post(account_key(account_id))
 
     def _drop(self, digest: str) -> None:
         found = self.by_digest.pop(digest, None)
@@ -103,6 +130,11 @@ class _Verdicts:
 _verdicts = _Verdicts()
 
 
+def share_endings(board: Board) -> None:
+    """Posts this process's endings on `board` and heeds its siblings' (api/serve.py)."""
+    _verdicts.board = board
+
+
 async def authenticate(header: str | None, secret: str, *, recheck_seconds: float) -> Viewer:
     """The viewer an `Authorization` header names: anonymous without one; InvalidToken
     for a wrong token, an ended session, a revoked app token or a deleted account (all a
@@ -115,7 +147,7 @@ async def authenticate(header: str | None, secret: str, *, recheck_seconds: floa
     credential = credential_from_token(token, secret)
     digest, account_id = credential.digest, credential.account_id
     if not _verdicts.alive(digest, account_id, recheck_seconds):
-        epoch = _verdicts.epoch
+        mark = _verdicts.mark()
         sql = Sql()
         rows = await sql.rows(
             f"SELECT 1 AS alive FROM account_session WHERE token_hash = {sql.p(digest)}"
@@ -123,7 +155,7 @@ async def authenticate(header: str | None, secret: str, *, recheck_seconds: floa
         )
         if not rows:
             raise InvalidToken(INVALID_TOKEN)
-        _verdicts.keep(digest, account_id, epoch)
+        _verdicts.keep(digest, account_id, mark)
     return Viewer.of(account_id, session=digest)
 
 
@@ -132,11 +164,11 @@ async def _app_viewer(digest: str, recheck_seconds: float) -> Viewer:
     found = _verdicts.found(digest, recheck_seconds)
     grant = None if found is None else found.app
     if grant is None:
-        epoch = _verdicts.epoch
+        mark = _verdicts.mark()
         grant = await app_tokens.find_grant(digest)
         if grant is None:
             raise InvalidToken(INVALID_APP_TOKEN)
-        _verdicts.keep(digest, grant.account_id, epoch, grant)
+        _verdicts.keep(digest, grant.account_id, mark, grant)
     await app_tokens.note_use(digest)
     return Viewer.app(grant.account_id, grant.scopes)
 
@@ -165,7 +197,7 @@ async def start_session(
         f"DELETE FROM account_session WHERE account_id = {sql.p(account_id)}"
         f" AND expires_at <= {sql.p(datetime.fromtimestamp(issued, UTC))}"
     )
-    epoch = _verdicts.epoch
+    mark = _verdicts.mark()
     sql = Sql()
     await sql.execute(
         "INSERT INTO account_session (account_id, token_hash, created_at, expires_at)"
@@ -173,7 +205,7 @@ async def start_session(
         f" {sql.p(datetime.fromtimestamp(issued, UTC))}, {sql.p(expires)})"
     )
     # Its first request then needs no statement to find it.
-    _verdicts.keep(digest, account_id, epoch)
+    _verdicts.keep(digest, account_id, mark)
     return token
 
 

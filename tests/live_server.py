@@ -49,6 +49,7 @@ class LiveServer:
     workers: int = WORKERS
     secret: str | None = SECRET
     port: int = field(default_factory=free_port)
+    settings: dict[str, str] = field(default_factory=dict)  # LIKEGRAPH_... variables
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
 
@@ -65,6 +66,7 @@ class LiveServer:
         env["DATABASE_URL"] = self.database_url
         if self.secret is not None:
             env["LIKEGRAPH_SECRET"] = self.secret
+        env.update(self.settings)
         return env
 
     async def start(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -10,6 +11,7 @@ import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -234,3 +236,106 @@ async def test_workers_stop_when_their_supervisor_is_killed(
                 os.kill(pid, signal.SIGKILL)
         # Nothing serves the port any more: a new server could take it.
         listen(Options(port=server.port))[0].close()
+
+
+async def _post(
+    stream: tuple[asyncio.StreamReader, asyncio.StreamWriter], query: str, token: str | None = None
+) -> tuple[int, dict[str, Any]]:
+    """One GraphQL request on a kept-alive connection: (status, body)."""
+    reader, writer = stream
+    body = json.dumps({"query": query}).encode()
+    auth = f"Authorization: Bearer {token}\r\n" if token else ""
+    writer.write(
+        f"POST /graphql HTTP/1.1\r\nHost: likegraph\r\nContent-Type: application/json\r\n"
+        f"{auth}Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+    head = (await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=30)).decode()
+    status = int(head.split(" ", 2)[1])
+    length = next(
+        int(line.split(":", 1)[1])
+        for line in head.split("\r\n")
+        if line.lower().startswith("content-length:")
+    )
+    answer: dict[str, Any] = json.loads(await reader.readexactly(length))
+    return status, answer
+
+
+def _owner(port: int, client_port: int, workers: dict[int, str]) -> int:
+    """The worker that accepted the connection from `client_port` to `port`."""
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            local, remote = (int(f.rsplit(":", 1)[1], 16) for f in fields[1:3])
+            if (local, remote, fields[3]) == (port, client_port, ESTABLISHED):
+                (pid,) = [pid for pid in workers if fields[9] in _socket_inodes(pid)]
+                return pid
+    raise AssertionError(f"no connection from port {client_port}")
+
+
+VIEWER = "{ viewer { handle } }"
+
+
+async def test_a_session_ended_in_one_worker_is_refused_by_the_other_at_once(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A token stops working on the next request after logOut, logOutEverywhere or a
+    revocation, whichever worker takes that request. Each worker remembers the sessions
+    it found alive for an hour here, so only the board the workers share can tell the
+    other one."""
+    hour = {"LIKEGRAPH_SESSION_RECHECK": "3600"}
+    async with live_server(database_url, tmp_path, workers=2, settings=hour) as server:
+        assert server.process is not None
+        workers = workers_of(server.process.pid, server.port)
+        streams = [await asyncio.open_connection("127.0.0.1", server.port) for _ in range(16)]
+        try:
+            for stream in streams:  # accepted, each by one worker
+                assert (await _post(stream, "{ __typename }"))[0] == 200
+            by_worker = {}
+            for stream in streams:
+                client_port = stream[1].get_extra_info("sockname")[1]
+                by_worker.setdefault(_owner(server.port, client_port, workers), stream)
+            assert len(by_worker) == 2, "16 connections, all on one worker: odds 2 in 2**16"
+            here, there = by_worker.values()
+
+            async def token(query: str, field: str, as_: str | None = None) -> str:
+                status, answer = await _post(here, query, as_)
+                assert status == 200 and "errors" not in answer, answer
+                value: str = answer["data"][field]["token"]
+                return value
+
+            login = '(handle: "walt", password: "password123")'
+            first = await token(f"mutation {{ signUp{login} {{ token }} }}", "signUp")
+            second = await token(f"mutation {{ logIn{login} {{ token }} }}", "logIn")
+            app = await token(
+                'mutation { createAppToken(name: "stats", scopes: [INSIGHTS_READ])'
+                " { token appToken { id } } }",
+                "createAppToken",
+                first,
+            )
+            _, answer = await _post(here, "{ viewer { appTokens { id } } }", first)
+            app_id = answer["data"]["viewer"]["appTokens"][0]["id"]
+            for each in (first, second, app):  # the other worker now remembers all three
+                assert await _post(there, VIEWER, each) == (
+                    200,
+                    {"data": {"viewer": {"handle": "walt"}}},
+                )
+
+            assert (await _post(here, f'mutation {{ revokeAppToken(id: "{app_id}") }}', first))[
+                0
+            ] == 200
+            assert (await _post(there, VIEWER, app))[0] == 401
+            assert (await _post(there, VIEWER, first))[0] == 200
+
+            assert await _post(here, "mutation { logOut }", first) == (
+                200,
+                {"data": {"logOut": True}},
+            )
+            assert (await _post(there, VIEWER, first))[0] == 401
+            assert (await _post(there, VIEWER, second))[0] == 200  # its other session lives on
+
+            assert (await _post(here, "mutation { logOutEverywhere }", second))[0] == 200
+            assert (await _post(there, VIEWER, second))[0] == 401
+        finally:
+            for _, writer in streams:
+                writer.close()

@@ -4,6 +4,7 @@ the very next request once its session or its account is gone."""
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -15,7 +16,7 @@ import pytest
 
 from api.app import create_app
 from api.settings import Settings
-from auth import sessions
+from auth import endings, sessions
 from auth.tokens import INVALID_TOKEN
 from models.sql import Sql
 from tests.conftest import SECRET, Gql, GqlResult, error_codes
@@ -209,13 +210,53 @@ async def test_the_database_holds_a_hash_of_each_token_never_the_token(
 
 async def test_a_check_under_way_when_a_session_ends_does_not_bring_it_back() -> None:
     verdicts = sessions._Verdicts()
-    epoch = verdicts.epoch  # a request starts asking the database about "d1"...
+    mark = verdicts.mark()  # a request starts asking the database about "d1"...
     verdicts.forget_account(7)  # ...while account 7 logs out everywhere
-    verdicts.keep("d1", 7, epoch)  # the answer read before the logout arrives
+    verdicts.keep("d1", 7, mark)  # the answer read before the logout arrives
     assert not verdicts.alive("d1", 7, 3600)
-    verdicts.keep("d1", 7, verdicts.epoch)
+    verdicts.keep("d1", 7, verdicts.mark())
     assert verdicts.alive("d1", 7, 3600)
     assert not verdicts.alive("d1", 8, 3600)  # another account's claim to the same digest
+
+
+def _sibling_workers() -> tuple[sessions._Verdicts, sessions._Verdicts]:
+    """Two workers' caches on one board, as `serve --workers 2` gives them."""
+    board = endings.Board(multiprocessing.get_context("spawn"), workers=2)
+    first, second = sessions._Verdicts(), sessions._Verdicts()
+    first.board = board.writing_to(0)
+    second.board = board.writing_to(1)
+    return first, second
+
+
+D1, D2, D3 = (hashlib.sha256(name).hexdigest() for name in (b"d1", b"d2", b"d3"))
+
+
+async def test_a_session_a_sibling_worker_ends_is_refused_by_the_other_at_once() -> None:
+    first, second = _sibling_workers()
+    for digest, account in ((D1, 7), (D2, 7), (D3, 8)):
+        second.keep(digest, account, second.mark())
+    first.forget(D1)  # logOut in the first worker
+    assert not second.alive(D1, 7, 3600)
+    assert second.alive(D2, 7, 3600)  # the account's other session lives on
+    first.forget_account(7)  # logOutEverywhere, changePassword, deleteAccount
+    assert not second.alive(D2, 7, 3600)
+    assert second.alive(D3, 8, 3600)  # and other accounts' sessions too
+    mark = second.mark()  # the second worker starts asking the database about D3...
+    first.forget(D3)  # ...while the first ends it
+    second.keep(D3, 8, mark)  # the answer read before the ending arrives
+    assert not second.alive(D3, 8, 3600)
+
+
+async def test_a_worker_a_ring_behind_asks_the_database_again() -> None:
+    first, second = _sibling_workers()
+    second.keep(D1, 7, second.mark())
+    for account in range(100, 100 + endings.RING_SLOTS - 1):
+        first.forget_account(account)
+    assert second.alive(D1, 7, 3600)  # every ending since is still on the ring: not D1
+    second.keep(D2, 7, second.mark())
+    for account in range(100, 100 + endings.RING_SLOTS):
+        first.forget_account(account)
+    assert not second.alive(D2, 7, 3600)  # a ring's length since: it cannot tell
 
 
 async def _account_id(handle: str) -> int:
