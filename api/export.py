@@ -64,7 +64,6 @@ def _account_entry(row: dict[str, Any]) -> dict[str, Any]:
         "id": encode_id(Kind.ACCOUNT, row["account_id"]),
         "handle": row["handle"],
         "displayName": row["display_name"],
-        "since": _time(row["created_at"]),
     }
 
 
@@ -77,8 +76,8 @@ def _edges(viewer: Viewer, mine: str, theirs: str, state: FollowState) -> Query:
 
     def query(sql: Sql, after: int | None) -> str:
         return (
-            f"SELECT f.{theirs} AS k, a.id AS account_id, a.handle, a.display_name,"
-            f" f.created_at FROM follow f JOIN account a ON a.id = f.{theirs}"
+            f"SELECT f.{theirs} AS k, a.id AS account_id, a.handle, a.display_name"
+            f" FROM follow f JOIN account a ON a.id = f.{theirs}"
             f" WHERE f.{mine} = {sql.p(viewer.account_id)} AND f.status = {sql.p(state.value)}"
             f"{_after(sql, f'f.{theirs}', after)}"
             f" AND {profile_visible_sql(viewer, sql, Owner.account('a'))}"
@@ -122,8 +121,8 @@ def _blocks(viewer: Viewer) -> Query:
 
     def query(sql: Sql, after: int | None) -> str:
         return (
-            "SELECT b.blocked_id AS k, a.id AS account_id, a.handle, a.display_name,"
-            " b.created_at FROM block b JOIN account a ON a.id = b.blocked_id"
+            "SELECT b.blocked_id AS k, a.id AS account_id, a.handle, a.display_name"
+            " FROM block b JOIN account a ON a.id = b.blocked_id"
             f" WHERE b.blocker_id = {sql.p(viewer.account_id)}"
             f"{_after(sql, 'b.blocked_id', after)}"
             f" ORDER BY b.blocked_id DESC LIMIT {sql.p(EXPORT_BATCH)}"
@@ -207,7 +206,7 @@ async def _profile(viewer: Viewer) -> dict[str, Any] | None:
     me = sql.p(viewer.account_id)
     approved = sql.p(FollowState.APPROVED.value)
     rows = await sql.rows(
-        "SELECT a.id, a.handle, a.display_name, a.is_private, a.created_at,"
+        "SELECT a.id, a.handle, a.display_name, a.is_private,"
         f" (SELECT COUNT(*) FROM follow WHERE followee_id = a.id AND status = {approved})"
         " AS followers,"
         f" (SELECT COUNT(*) FROM follow WHERE follower_id = a.id AND status = {approved})"
@@ -221,7 +220,6 @@ async def _profile(viewer: Viewer) -> dict[str, Any] | None:
         "handle": row["handle"],
         "displayName": row["display_name"],
         "isPrivate": bool(row["is_private"]),
-        "createdAt": _time(row["created_at"]),
         "followerCount": row["followers"],
         "followingCount": row["following"],
     }

@@ -216,7 +216,10 @@ def tables(world: World, follows: FollowCounter) -> list[Table]:
     follow_rng = random.Random(world.seed * 31 + 1)
     like_rng = random.Random(world.seed * 31 + 2)
     profile_rng = random.Random(world.seed * 31 + 3)
-    max_out = min(round(2 * opts.follows_per_account), n_accounts - 1)
+    # Out-degrees are uniform on 0..m, averaging m / 2; m is 2F, or for a fractional 2F
+    # its floor or ceiling by the fraction, so that they average F (0.2 too, not 0).
+    spread = min(2 * opts.follows_per_account, n_accounts - 1)
+    whole, fraction = int(spread), spread - int(spread)
 
     def accounts(stamp: Stamp) -> Iterator[tuple[Any, ...]]:
         for i in range(1, n_accounts + 1):
@@ -236,11 +239,12 @@ def tables(world: World, follows: FollowCounter) -> list[Table]:
             yield (v, author, caption, stamp(videos_from + v), world.video_likes[v])
 
     def follow_rows(stamp: Stamp) -> Iterator[tuple[Any, ...]]:
-        # Out-degrees uniform on 0..2F average F; followees distinct, never oneself.
+        # Followees distinct, never oneself.
         edge = 0
         private, rng = world.private, follow_rng
         for follower in range(1, n_accounts + 1):
-            degree = rng.randint(0, max_out)
+            most = whole + (fraction > 0 and rng.random() < fraction)
+            degree = rng.randint(0, most)
             if degree == 0:
                 continue
             chosen = rng.sample(range(1, n_accounts + 1), degree + 1)
@@ -281,7 +285,7 @@ def tables(world: World, follows: FollowCounter) -> list[Table]:
             language = rng.choices(LANGUAGES, cum_weights=_ZIPF_12)[0] if declared[2] else None
             yield (i, i, year, region, language)
 
-    expected_follows = n_accounts * max_out // 2
+    expected_follows = round(n_accounts * spread / 2)
     return [
         Table(
             "account",

@@ -9,6 +9,7 @@ threshold are dropped, and the rest are stored beside a marker row whose uniquen
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -212,6 +213,7 @@ async def ensure_released(
         won = await _claim(conn, missing)
         rows = [(v, d, *figure) for (v, d) in won for figure in figures[(v, d)]]
         await _insert_figures(conn, rows)
+        await _add_to_accounts(conn, rows)
         return len(won)
 
     return await write_transaction(store)
@@ -261,20 +263,68 @@ async def _insert_figures(
         )
 
 
+async def _add_to_accounts(
+    conn: BaseDBAsyncClient, rows: Sequence[tuple[int, date, str, str, int]]
+) -> None:
+    """Adds the figures just released to their authors' sums, which `Account.insights`
+    reads: a video deleted later takes its own figures with it, not its account's."""
+    authors: dict[int, int] = {}
+    video_ids = sorted({row[0] for row in rows})
+    for start in range(0, len(video_ids), 500):
+        sql = Sql(conn)
+        chunk = video_ids[start : start + 500]
+        found = await sql.rows(f"SELECT id, author_id FROM video WHERE id IN ({sql.ps(chunk)})")
+        authors.update((int(r["id"]), int(r["author_id"])) for r in found)
+    totals: defaultdict[tuple[int, date, str, str], int] = defaultdict(int)
+    for video_id, day, dimension, bucket, count in rows:
+        totals[(authors[video_id], day, dimension, bucket)] += count
+    keys = list(totals)
+    for start in range(0, len(keys), 500):
+        sql = Sql(conn)
+        values = ", ".join(
+            f"({sql.p(a)}, {_day_param(sql, d)}, {sql.p(dim)}, {sql.p(b)},"
+            f" {sql.p(totals[a, d, dim, b])})"
+            for a, d, dim, b in keys[start : start + 500]
+        )
+        await sql.execute(
+            "INSERT INTO insights_account_figure (account_id, day, dimension, bucket, count)"
+            f" VALUES {values} ON CONFLICT (account_id, dimension, day, bucket)"
+            " DO UPDATE SET count = insights_account_figure.count + excluded.count"
+        )
+
+
 # Reads: sums of stored figures over a window, never a look at the likes.
 
 
+@dataclass(frozen=True)
+class Figures:
+    """Whose released figures a read sums: one video's, or one account's (its videos'
+    together, as released, deleted videos included: rule 15)."""
+
+    table: str
+    owner_column: str
+    owner_id: int
+
+    @classmethod
+    def of_video(cls, video_id: int) -> Figures:
+        return cls("insights_figure", "video_id", video_id)
+
+    @classmethod
+    def of_account(cls, account_id: int) -> Figures:
+        return cls("insights_account_figure", "account_id", account_id)
+
+
 async def released_sums(
-    videos: Callable[[Sql], str], window: Window, dimension: str, by_day: bool
+    figures: Figures, window: Window, dimension: str, by_day: bool
 ) -> dict[Any, int]:
     """The sum of released figures of one dimension over the window, per day or per
-    bucket, for the videos that `videos` selects (SQL built on the statement's Sql)."""
+    bucket: one range of the table's (owner, dimension, day) index."""
     sql = Sql(default_conn())
-    video_ids_sql = videos(sql)
     key = "day" if by_day else "bucket"
     rows = await sql.rows(
-        f"SELECT {key} AS k, SUM(count) AS n FROM insights_figure"
-        f" WHERE video_id IN ({video_ids_sql}) AND dimension = {sql.p(dimension)}"
+        f"SELECT {key} AS k, SUM(count) AS n FROM {figures.table}"
+        f" WHERE {figures.owner_column} = {sql.p(figures.owner_id)}"
+        f" AND dimension = {sql.p(dimension)}"
         f" AND day BETWEEN {_day_param(sql, window.first)} AND {_day_param(sql, window.last)}"
         f" GROUP BY {key}"
     )

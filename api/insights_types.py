@@ -18,7 +18,15 @@ from strawberry.permission import BasePermission
 from api.audience import BUCKETS, Dimension
 from api.context import Info
 from api.errors import BadUserInput
-from api.insights import TOTAL, VideoDays, Window, ensure_released, last_closed_day, released_sums
+from api.insights import (
+    TOTAL,
+    Figures,
+    VideoDays,
+    Window,
+    ensure_released,
+    last_closed_day,
+    released_sums,
+)
 from api.rows import to_datetime
 from auth.policy import can_read_insights
 from models import AudienceProfile as AudienceProfileModel
@@ -88,14 +96,14 @@ def _shown(total: int | None, min_count: int) -> tuple[int | None, bool]:
 class _Source:
     """Whose videos a read sums: one video, or every video of one author."""
 
-    videos: Callable[[Sql], str]
+    figures: Figures
     load_videos: Callable[[], Any]
 
 
 async def _points(info: Info, source: _Source, days: int | None) -> list[InsightsPoint]:
     window = _window(days)
     await _release(info, source, window)
-    sums = await released_sums(source.videos, window, TOTAL, by_day=True)
+    sums = await released_sums(source.figures, window, TOTAL, by_day=True)
     min_count = info.context.settings.insights_min_count
     points = []
     for day in window.days_newest_first():
@@ -109,7 +117,7 @@ async def _buckets(
 ) -> list[InsightsBucket]:
     window = _window(days)
     await _release(info, source, window)
-    sums = await released_sums(source.videos, window, dimension.value, by_day=False)
+    sums = await released_sums(source.figures, window, dimension.value, by_day=False)
     min_count = info.context.settings.insights_min_count
     buckets = []
     for key in BUCKETS[dimension]:
@@ -138,7 +146,7 @@ class VideoInsights:
         async def load() -> list[VideoDays]:
             return [video]
 
-        return _Source(videos=lambda sql: sql.p(video.video_id), load_videos=load)
+        return _Source(figures=Figures.of_video(video.video_id), load_videos=load)
 
     @strawberry.field(description="The last closed day included; null before any.")
     async def released_through(self, info: Info) -> date | None:
@@ -171,10 +179,7 @@ class AccountInsights:
         async def load() -> list[VideoDays]:
             return await videos_of(account_id)
 
-        return _Source(
-            videos=lambda sql: f"SELECT id FROM video WHERE author_id = {sql.p(account_id)}",
-            load_videos=load,
-        )
+        return _Source(figures=Figures.of_account(account_id), load_videos=load)
 
     @strawberry.field(description="Closed days, newest first.")
     async def likes_by_day(

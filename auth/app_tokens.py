@@ -2,8 +2,9 @@
 
 A token is `lgapp_` and 43 characters of 256 random bits, visibly unlike a session token
 (a JWT, `eyJ...`). Only its SHA-256 is stored. Which token is alive is remembered the
-way sessions are (auth/sessions.py, same cache, same epoch): a revocation in this
-process holds from the next request, in another within `LIKEGRAPH_SESSION_RECHECK`.
+way sessions are (auth/sessions.py, same cache, epoch and board of endings): a
+revocation holds from the next request in every worker of its server, and on another
+server within `LIKEGRAPH_SESSION_RECHECK`.
 """
 
 from __future__ import annotations

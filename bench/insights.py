@@ -29,6 +29,7 @@ from api import db
 from api.generate import HISTORY_DAYS, Options, Progress, generate
 from api.insights import (
     TOTAL,
+    Figures,
     VideoDays,
     Window,
     ensure_released,
@@ -56,7 +57,7 @@ async def _accuracy(label: str, video: VideoDays, days: int) -> None:
     window = Window.ending_yesterday(days)
     await ensure_released([video], window.first, window.last, EPSILON, MIN_COUNT)
     truth = await true_counts(db.conn(), [video.video_id], window.first, window.last)
-    released = await released_sums(lambda s: s.p(video.video_id), window, TOTAL, by_day=True)
+    released = await released_sums(Figures.of_video(video.video_id), window, TOTAL, by_day=True)
     errors, withheld, total_days = [], 0, 0
     buckets_shown = buckets_withheld = 0
     for day in window.days_newest_first():

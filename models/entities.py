@@ -185,6 +185,29 @@ class InsightsFigure(Model):
         unique_together = (("video_id", "dimension", "day", "bucket"),)
 
 
+# The same released figures summed per author: what `Account.insights` reads. Kept apart
+# from the videos' own so that deleting a video changes no released figure of its
+# account (rule 15); deleting the account deletes them.
+class InsightsAccountFigure(Model):
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation[Account] = fields.ForeignKeyField(
+        "models.Account",
+        related_name="insights_figures",
+        on_delete=fields.CASCADE,
+        db_index=False,
+    )
+    account_id: int
+    day = fields.DateField()
+    dimension = fields.CharField(max_length=16)
+    bucket = fields.CharField(max_length=16)
+    count = fields.IntField()
+
+    class Meta:
+        table = "insights_account_figure"
+        # (account, dimension, day) first: a read is one range of this index.
+        unique_together = (("account_id", "dimension", "day", "bucket"),)
+
+
 class AppToken(Model):
     """A third-party app's token (CONTRACT rule 17): acts for its account with its scopes."""
 

@@ -51,6 +51,51 @@ async def test_alice_exports_her_videos_likes_graph_and_blocks(world: World) -> 
     assert handles(document, "blockedAccounts") == ["mallory"]
 
 
+ALICE_THROUGH_THE_API = """
+{ viewer {
+    id handle displayName isPrivate followerCount followingCount
+    videos(first: 50) { edges { node { id caption createdAt likeCount } } }
+    likes(first: 50) { edges { node { likedAt video { id caption author { handle } } } } }
+    followers(first: 50) { edges { node { id handle displayName } } }
+    following(first: 50) { edges { node { id handle displayName } } }
+    followRequests(first: 50) { edges { node { id handle displayName } } }
+    sentFollowRequests(first: 50) { edges { node { id handle displayName } } }
+    blockedAccounts(first: 50) { edges { node { id handle displayName } } }
+} }
+"""
+
+
+async def test_every_exported_field_is_one_the_api_answers_with_the_same_value(
+    world: World,
+) -> None:
+    """Rule 13: nothing in the export that the viewer could not read through the API now,
+    not even a timestamp the API never shows (when a follow or a block was made)."""
+    document = await export_of(world, "alice")
+    viewer = (await world.ok(ALICE_THROUGH_THE_API, as_="alice"))["viewer"]
+
+    def nodes(connection: dict[str, Any]) -> list[dict[str, Any]]:
+        return sorted((edge["node"] for edge in connection["edges"]), key=lambda n: n["id"])
+
+    profile = {k: v for k, v in viewer.items() if not isinstance(v, dict)}
+    assert document["account"] == profile
+    assert sorted(document["videos"], key=lambda v: v["id"]) == nodes(viewer["videos"])
+    assert document["likes"] == [
+        {
+            "video": {**like["video"], "author": like["video"]["author"]["handle"]},
+            "likedAt": like["likedAt"],
+        }
+        for like in (edge["node"] for edge in viewer["likes"]["edges"])
+    ]
+    for section, field in (
+        ("followers", "followers"),
+        ("following", "following"),
+        ("followRequestsReceived", "followRequests"),
+        ("followRequestsSent", "sentFollowRequests"),
+        ("blockedAccounts", "blockedAccounts"),
+    ):
+        assert sorted(document[section], key=lambda a: a["id"]) == nodes(viewer[field]), section
+
+
 async def test_a_like_of_a_video_the_viewer_can_no_longer_see_is_left_out(world: World) -> None:
     # dora liked BOB_CLIP as bob's follower; bob removed her (rule 8).
     document = await export_of(world, "dora")

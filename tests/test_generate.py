@@ -228,6 +228,20 @@ async def test_generate_with_the_same_seed_makes_the_same_data(
         await drop_database(second)
 
 
+@pytest.mark.parametrize("average", ["0.2", "1.2"])
+async def test_a_fractional_follows_per_account_is_the_average_made(
+    database_url: str, tmp_path: Path, average: str
+) -> None:
+    """`--follows-per-account 0.2` once made no follow at all, 1.2 about one per account."""
+    run = await _generate(
+        database_url, tmp_path, "--accounts", "2000", "--videos", "10", "--likes", "100",
+        "--follows-per-account", average, "--seed", "7",
+    )  # fmt: skip
+    assert run.code == 0, run.stderr
+    made = run.summary["follows"] / 2000
+    assert abs(made - float(average)) < 0.05, made
+
+
 def test_likes_fall_off_by_rank_with_a_tenth_on_the_hottest_video() -> None:
     counts = like_counts(1_000_000, 100_000, 20_000)
     assert sum(counts) == 1_000_000

@@ -15,7 +15,15 @@ from api import insights
 from api.audience import BUCKETS, Dimension
 from api.insights import ensure_released, last_closed_day, release_all
 from api.insights_types import videos_of
-from models import Account, AudienceProfile, InsightsFigure, InsightsRelease, Like, Video
+from models import (
+    Account,
+    AudienceProfile,
+    InsightsAccountFigure,
+    InsightsFigure,
+    InsightsRelease,
+    Like,
+    Video,
+)
 from tests.conftest import Gql, error_codes
 from tests.test_query_count import counting_statements
 from tests.world import ANON, FIRST_STEPS, PERSONAS, POPULAR, World
@@ -334,6 +342,34 @@ async def test_account_insights_sum_the_videos_releases(world: World, gql: Gql) 
     mine = (await world(ACCOUNT_INSIGHTS, {"days": 1}, as_="alice"))["data"]["account"]
     total = one["likesByDay"][0]["count"] + two["likesByDay"][0]["count"]
     assert mine["insights"]["likesByDay"][0]["count"] == total
+
+
+async def test_deleting_a_video_changes_no_released_figure_of_its_account(world: World) -> None:
+    """Rule 15: nothing a deletion does afterwards changes a released figure. The video's
+    own figures go with it (rule 12), its account's sums stay as released."""
+    video = await _backdate_video(POPULAR, days_ago=5)
+    other = await _backdate_video(FIRST_STEPS, days_ago=5)
+    fans = await _fans(40)
+    await _likes(video, fans, _noon(last_closed_day() - timedelta(days=1)))
+    await _likes(other, fans[:30], _noon(last_closed_day() - timedelta(days=1)))
+    before = await world(ACCOUNT_INSIGHTS, {"days": 3}, as_="alice")
+    released = before["data"]["account"]["insights"]["likesByDay"][1]
+    assert not released["withheld"] and released["count"] >= 50, released
+
+    gone = await world.ok(
+        "mutation($id: ID!) { deleteVideo(id: $id) }",
+        {"id": world.video_ids[FIRST_STEPS]},
+        as_="alice",
+    )
+    assert gone == {"deleteVideo": True}
+    assert await InsightsFigure.filter(video_id=other.id).count() == 0
+    assert await world(ACCOUNT_INSIGHTS, {"days": 3}, as_="alice") == before
+
+    # Deleting the account deletes its figures (rule 12: nothing of it is left).
+    assert await InsightsAccountFigure.filter(account_id=video.author_id).count() > 0
+    deleted = await world.ok('mutation { deleteAccount(password: "password123") }', as_="alice")
+    assert deleted == {"deleteAccount": True}
+    assert await InsightsAccountFigure.filter(account_id=video.author_id).count() == 0
 
 
 async def test_the_release_command_releases_each_closed_day_once(world: World) -> None:

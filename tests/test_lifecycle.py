@@ -31,6 +31,10 @@ async def rows_naming(account_pk: int) -> dict[str, int]:
         "video_like": ["account_id"],
         "follow": ["follower_id", "followee_id"],
         "block": ["blocker_id", "blocked_id"],
+        "account_session": ["account_id"],
+        "audience_profile": ["account_id"],
+        "app_token": ["account_id"],
+        "insights_account_figure": ["account_id"],
     }
     found = {}
     for table, names in columns.items():
