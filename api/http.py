@@ -103,9 +103,15 @@ def _json_response(
     media_type: str,
     headers: dict[str, str] | None = None,
 ) -> Response:
+    try:
+        content = orjson.dumps(body)
+    except orjson.JSONEncodeError:
+        # A message that quotes the client's own input may hold a lone surrogate (valid in
+        # JSON text, no UTF-8 form): written as the \ud800 escape the client sent.
+        content = json.dumps(body, ensure_ascii=True).encode()
     # The charset is stated so that no client guesses another (the spec requires utf-8).
     return Response(
-        orjson.dumps(body),
+        content,
         status_code=status,
         headers={"Content-Type": f"{media_type}; charset=utf-8", **(headers or {})},
     )

@@ -17,7 +17,7 @@ from api.rows import AccountRow
 from api.types import Account
 from api.validation import valid_display_name
 from auth.passwords import verify_password_async
-from auth.sessions import end_all_sessions
+from auth.sessions import end_all_sessions, forget_account
 from models import Account as AccountModel
 from models.routing import narrowed
 from models.sql import Sql
@@ -94,6 +94,9 @@ class LifecycleMutation:
         await end_all_sessions(me)
         if not await deletion.delete_account(me):
             raise account_gone()  # a concurrent deleteAccount won
+        # A logIn while the batches ran made a session (gone with the account now) that
+        # this process, and through the board its siblings, would still remember.
+        forget_account(me)
         await narrowed()  # read replicas must not show the deleted account
         _forget_everything(ctx)
         return True

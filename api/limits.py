@@ -56,6 +56,9 @@ MAX_SELECTIONS = 2000
 # took it 2.7 s, 30 copies of `viewer` holding 7 `videos` each 1.7 s (133,000 pairs).
 # A document without repeats has no pair at all; fragments that overlap a little, a few.
 MAX_OVERLAPS = 2000
+# Mutations that hash or check a password with argon2 (about 0.1 s of CPU each, by
+# design): 30 aliased copies held a request for 4 to 7 s. One per document.
+PASSWORD_MUTATIONS = frozenset({"signUp", "logIn", "changePassword", "deleteAccount"})
 
 
 @dataclass
@@ -119,6 +122,29 @@ class DocumentWalk:
             elif isinstance(selection, FragmentSpreadNode):
                 measure.add(self.fragment(selection.name.value))
         return measure
+
+    def root_fields(self, node: SelectionSetNode, names: frozenset[str]) -> int:
+        """How many fields named in `names` run at this level, through inline fragments
+        and spreads (each spread counted; each fragment walked once). Call it only on a
+        document without fragment cycles."""
+        memo: dict[str, int] = {}
+
+        def count(selections: SelectionSetNode) -> int:
+            found = 0
+            for selection in selections.selections:
+                if isinstance(selection, FieldNode):
+                    found += selection.name.value in names
+                elif isinstance(selection, InlineFragmentNode):
+                    found += count(selection.selection_set)
+                elif isinstance(selection, FragmentSpreadNode):
+                    name = selection.name.value
+                    if name not in memo:
+                        definition = self.fragments.get(name)
+                        memo[name] = 0 if definition is None else count(definition.selection_set)
+                    found += memo[name]
+            return found
+
+        return count(node)
 
     def places(self, node: SelectionSetNode) -> Counter[tuple[str, ...]]:
         """How many fields each place of the response merges (a place: its response names
@@ -192,6 +218,13 @@ class DocumentLimits(ValidationRule):
                 f"The operation uses {measure.aliases:,} aliases;"
                 f" the maximum is {MAX_ALIASES} aliases."
             )
+        if node.operation.value == "mutation":
+            hashing = self.walk.root_fields(node.selection_set, PASSWORD_MUTATIONS)
+            if hashing > 1:
+                errors.append(
+                    f"The operation runs {hashing} of {', '.join(sorted(PASSWORD_MUTATIONS))},"
+                    " each of which checks or hashes a password; send them one per request."
+                )
         if measure.selections > MAX_SELECTIONS:
             errors.append(
                 f"The operation selects {measure.selections:,} fields and fragments once its"
@@ -328,7 +361,7 @@ class NodeCounts:
         names = self.uses.get((query, operation_name))
         key = None
         if names is not None:
-            key = (query, operation_name, *(_hashable(inputs.get(name)) for name in names))
+            key = (query, operation_name, *(_given(inputs, name) for name in names))
             nodes = self.counts.get(key)
             if nodes is not None:
                 return nodes
@@ -343,7 +376,7 @@ class NodeCounts:
         except Uncoercible:
             return None
         names = tuple(counter.used)
-        key = (query, operation_name, *(_hashable(inputs.get(name)) for name in names))
+        key = (query, operation_name, *(_given(inputs, name) for name in names))
         self._keep(self.uses, (query, operation_name), names)
         self._keep(self.counts, key, nodes)
         return nodes
@@ -352,6 +385,17 @@ class NodeCounts:
         entries[key] = value
         if len(entries) > self.size:
             del entries[next(iter(entries))]
+
+
+def _given(inputs: Mapping[str, Any], name: str) -> Any:
+    """A variable's part of the key. A variable left out takes its default, which may be
+    large; one sent as null asks for the default page: never the same entry."""
+    if name not in inputs:
+        return _LEFT_OUT
+    return _hashable(inputs[name])
+
+
+_LEFT_OUT = ("left out",)
 
 
 def _hashable(value: Any) -> Any:

@@ -202,6 +202,66 @@ async def test_a_connection_without_first_counts_its_default_page(world: World) 
     assert "10,100 nodes" in result["errors"][0]["message"]
 
 
+DEFAULTED = """
+query($n: Int = 100) { account(handle: "alice") { videos(first: $n) { edges { node {
+  likers(first: $n) { edges { node { likes(first: $n) { edges { cursor } } } } } } } } } }
+"""
+
+
+@pytest.mark.parametrize("first", [{"n": None}, {}], ids=["null first", "left out first"])
+async def test_a_variable_left_out_and_one_sent_as_null_are_counted_apart(
+    world: World, first: dict[str, None]
+) -> None:
+    """Left out, `$n` takes its default of 100 (1,010,100 nodes); sent as null, it asks
+    for the default page of 20 (8,420). A count kept for one once served the other, so
+    that sending null first let the defaulted query through."""
+    second = {} if first else {"n": None}
+    answers = [
+        await world.gql.raw(DEFAULTED, variables, as_="bob") for variables in (first, second)
+    ]
+    by_variables = {bool(v): a for v, a in zip((first, second), answers, strict=True)}
+    assert by_variables[True].status_code == 200, by_variables[True].text  # null: 8,420
+    refused = by_variables[False]
+    assert refused.status_code == 400
+    assert "1,010,100 nodes" in refused.json()["errors"][0]["message"]
+
+
+LOG_IN_ALICE = 'logIn(handle: "alice", password: "password123") { token }'
+SIGN_UP = 'signUp(handle: "{0}", password: "password123") {{ token }}'
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        f"mutation {{ a: {LOG_IN_ALICE} b: {LOG_IN_ALICE} }}",
+        "mutation { ...Two } fragment Two on Mutation {"
+        f" a: {SIGN_UP.format('ann')} ... on Mutation {{ b: {SIGN_UP.format('ben')} }} }}",
+        f'mutation {{ {LOG_IN_ALICE} deleteAccount(password: "password123") }}',
+    ],
+    ids=["two aliased logIns", "two signUps through fragments", "logIn and deleteAccount"],
+)
+async def test_a_document_runs_at_most_one_mutation_that_hashes_a_password(
+    world: World, document: str
+) -> None:
+    """Each checks or hashes a password with argon2 (about 0.1 s of CPU): 30 aliased
+    signUps held one request for 4 to 7 s. Refused before any field runs."""
+    with counting_statements() as counter:
+        response = await world.gql.raw(document, as_="alice")
+    body = response.json()
+    assert error_codes(body) == ["GRAPHQL_VALIDATION_FAILED"], body
+    assert "data" not in body
+    assert "runs 2 of changePassword, deleteAccount, logIn, signUp" in body["errors"][0]["message"]
+    # Only the token's session may have been looked up: no field ran.
+    assert [s for s in counter.statements if "FROM account_session" not in s] == []
+    assert await world.account("ann", as_="anon") is None  # no account was made
+
+
+async def test_one_password_mutation_with_other_fields_runs(world: World) -> None:
+    document = f'mutation {{ {LOG_IN_ALICE} follow(handle: "erin") }}'
+    data = await world.gql.ok(document, as_="alice")
+    assert data["follow"] == "APPROVED" and data["logIn"]["token"]
+
+
 async def test_thirty_aliases_of_nested_pages_of_100_are_refused_before_anything_runs(
     world: World,
 ) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.conftest import Gql, GqlResult, error_codes
@@ -88,3 +89,28 @@ async def test_bug_the_kelvin_sign_was_accepted_as_the_ascii_k_of_a_handle(gql: 
     )
     assert error_codes(result) == ["BAD_USER_INPUT"]
     assert await gql.ok('query { account(handle: "kate") { handle } }') == {"account": None}
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "query($d: AudienceDimension!) { viewer { insights { audience(dimension: $d) { key } } } }",
+        'mutation($d: [AppScope!]!) { createAppToken(name: "x", scopes: $d) { token } }',
+    ],
+    ids=["audience dimension", "app scopes"],
+)
+async def test_bug_a_lone_surrogate_enum_variable_was_a_plain_text_500(
+    gql: Gql, query: str
+) -> None:
+    """graphql-core quotes a refused enum value in its message; orjson cannot write a
+    lone surrogate, and the answer was `500 Internal Server Error` in plain text."""
+
+    async def post(value: str) -> httpx.Response:
+        body = json.dumps({"query": query, "variables": {"d": value}})
+        headers = {"Content-Type": "application/json"}
+        return await gql.client.post("/graphql", content=body.encode(), headers=headers)
+
+    response, control = await post("\ud800"), await post("NOPE")
+    assert response.status_code == control.status_code, response.text  # as any bad value
+    assert error_codes(response.json()) == error_codes(control.json()) == ["BAD_USER_INPUT"]
+    assert "\\ud800" in response.text  # the value as the client sent it, escaped

@@ -14,6 +14,7 @@ import httpx
 import jwt
 import pytest
 
+from api import deletion
 from api.app import create_app
 from api.settings import Settings
 from auth import endings, sessions
@@ -284,3 +285,22 @@ async def test_a_new_session_clears_the_account_s_expired_ones(gql: Gql, world: 
     }
     assert hashlib.sha256(expired.encode()).hexdigest() not in stored
     assert hashlib.sha256(live.encode()).hexdigest() in stored
+
+
+async def test_a_session_started_while_the_account_was_being_deleted_is_refused_after(
+    gql: Gql, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A big account's deletion runs batches for a while; a logIn meanwhile made a session
+    that went with the account, yet this process remembered it, and the token was read as
+    the anonymous viewer instead of a 401."""
+    delete_account = deletion.delete_account
+    made: list[str] = []
+
+    async def with_a_log_in_meanwhile(account_id: int) -> bool:
+        made.append(await new_token(gql, "erin"))
+        return await delete_account(account_id)
+
+    monkeypatch.setattr(deletion, "delete_account", with_a_log_in_meanwhile)
+    result = await gql.ok('mutation { deleteAccount(password: "password123") }', as_="erin")
+    assert result == {"deleteAccount": True}
+    await assert_refused(gql, made[0])
