@@ -74,10 +74,6 @@ class _Verdicts:
     def mark(self) -> Mark:
         return self.epoch, b"" if self.board is None else self.board.seen()
 
-    def alive(self, digest: str, account_id: int, max_age: float) -> bool:
-        found = self.found(digest, max_age)
-        return found is not None and found.account_id == account_id
-
     def found(self, digest: str, max_age: float) -> _Alive | None:
         """What was found alive under this digest, if it was checked recently enough."""
         found = self.by_digest.get(digest)
@@ -144,18 +140,19 @@ async def authenticate(header: str | None, secret: str, *, recheck_seconds: floa
         return Viewer.anonymous()
     if app_tokens.is_app_token(token):
         return await _app_viewer(token_digest(token), recheck_seconds)
-    credential = credential_from_token(token, secret)
-    digest, account_id = credential.digest, credential.account_id
-    if not _verdicts.alive(digest, account_id, recheck_seconds):
-        mark = _verdicts.mark()
-        sql = Sql()
-        rows = await sql.rows(
-            f"SELECT 1 AS alive FROM account_session WHERE token_hash = {sql.p(digest)}"
-            f" AND account_id = {sql.p(account_id)}"
-        )
-        if not rows:
-            raise InvalidToken(INVALID_TOKEN)
-        _verdicts.keep(digest, account_id, mark)
+    digest = credential_from_token(token, secret).digest
+    found = _verdicts.found(digest, recheck_seconds)
+    if found is not None and found.app is None:
+        return Viewer.of(found.account_id, session=digest)
+    mark = _verdicts.mark()
+    sql = Sql()
+    rows = await sql.rows(
+        f"SELECT account_id FROM account_session WHERE token_hash = {sql.p(digest)}"
+    )
+    if not rows:
+        raise InvalidToken(INVALID_TOKEN)
+    account_id = int(rows[0]["account_id"])
+    _verdicts.keep(digest, account_id, mark)
     return Viewer.of(account_id, session=digest)
 
 
@@ -187,7 +184,7 @@ async def start_session(
 ) -> str:
     """A new session of the account, and the token that names it (logIn, signUp)."""
     issued = time.time() if now is None else now
-    token = issue_token(account_id, secret, ttl_seconds, now=issued)
+    token = issue_token(secret, ttl_seconds, now=issued)
     digest = token_digest(token)
     expires = datetime.fromtimestamp(int(issued) + ttl_seconds, UTC)
     sql = Sql()

@@ -29,9 +29,9 @@ class InvalidToken(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Credential:
-    """What a well-signed token claims; its session is still to be checked."""
+    """What a well-signed token claims; its session, and so its account, is still to be
+    found (auth/sessions.py)."""
 
-    account_id: int
     expires: float
     digest: str  # the token's SHA-256: how its session is stored and found
 
@@ -42,12 +42,15 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(account_id: int, secret: str, ttl_seconds: int, now: float | None = None) -> str:
-    """A token for a new session (auth.sessions.start_session stores it); the random
-    jti makes two tokens issued in the same second distinct."""
+def issue_token(secret: str, ttl_seconds: int, now: float | None = None) -> str:
+    """A token for a new session (auth.sessions.start_session stores it with its account);
+    the random jti makes two tokens issued in the same second distinct.
+
+    It names no account: anyone may decode a JWT, and an account number in it would tell
+    a client how many accounts were made between two sign-ups, which no global ID shows.
+    The session row says whose it is."""
     issued = int(time.time() if now is None else now)
     claims = {
-        "sub": str(account_id),
         "iss": ISSUER,
         "iat": issued,
         "exp": issued + ttl_seconds,
@@ -71,14 +74,12 @@ def _verified(token: str, secret: str) -> Credential:
             secret,
             algorithms=[ALGORITHM],
             issuer=ISSUER,
-            options={"require": ["sub", "exp", "iat", "iss"]},
+            options={"require": ["exp", "iat", "iss", "jti"]},
         )
-        account_id, expires = int(claims["sub"]), float(claims["exp"])
+        expires = float(claims["exp"])
     except (jwt.PyJWTError, ValueError, TypeError) as exc:
         raise InvalidToken(INVALID_TOKEN) from exc
-    if account_id <= 0:
-        raise InvalidToken(INVALID_TOKEN)
-    return Credential(account_id, expires, token_digest(token))
+    return Credential(expires, token_digest(token))
 
 
 def credential_from_token(token: str, secret: str) -> Credential:

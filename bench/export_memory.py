@@ -20,7 +20,7 @@ from typing import Any
 from api import db
 from api.app import create_app
 from api.settings import Settings
-from auth.tokens import issue_token
+from auth.sessions import start_session
 from models.sql import Sql
 
 SECRET = "export-bench-secret-0123456789abcdef0123"
@@ -40,7 +40,7 @@ async def main(database_url: str) -> dict[str, Any]:
         )
         account_id, likes = top[0]["account_id"], top[0]["n"]
         app = create_app(settings, apply_migrations=False)
-        token = issue_token(account_id, SECRET, 3600)
+        token = await start_session(account_id, SECRET, 3600)
         before = peak_mib()
         started = time.perf_counter()
         size, status = 0, 0

@@ -106,12 +106,12 @@ async def _read_cost(url: str, video: VideoDays, days: int, repeat: int = 200) -
     from api.app import create_app
     from api.ids import Kind, encode_id
     from api.settings import Settings
-    from auth.tokens import issue_token
+    from auth.sessions import start_session
 
     secret = "bench-insights-secret-0123456789abcdef"
     sql = Sql()
     rows = await sql.rows(f"SELECT author_id FROM video WHERE id = {sql.p(video.video_id)}")
-    token = issue_token(int(rows[0]["author_id"]), secret, 3600)
+    token = await start_session(int(rows[0]["author_id"]), secret, 3600)
     app = create_app(Settings(url, secret, 3600), apply_migrations=False)
     body = {"query": READ, "variables": {"id": encode_id(Kind.VIDEO, video.video_id), "days": days}}
     headers = {"Authorization": f"Bearer {token}"}

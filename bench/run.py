@@ -602,7 +602,7 @@ def token(account_id: int) -> str:
     from auth.tokens import issue_token
 
     if account_id not in _TOKENS:
-        _TOKENS[account_id] = issue_token(account_id, SECRET, TOKEN_TTL)
+        _TOKENS[account_id] = issue_token(SECRET, TOKEN_TTL)
     return _TOKENS[account_id]
 
 

@@ -26,7 +26,7 @@ ACCOUNT = 7
 
 
 async def _per_call(calls: int, before_each: Callable[[], None]) -> float:
-    header = f"Bearer {issue_token(ACCOUNT, SECRET, 3600)}"
+    header = f"Bearer {issue_token(SECRET, 3600)}"
     sessions._verdicts.keep(token_digest(header[7:]), ACCOUNT, sessions._verdicts.mark())
     started = time.perf_counter()
     for _ in range(calls):

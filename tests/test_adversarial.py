@@ -97,12 +97,12 @@ def forged_tokens(alice_id: int) -> dict[str, str]:
     now = int(time.time())
     claims = {"sub": str(alice_id), "iss": "likegraph", "iat": now, "exp": now + 3600}
     other_secret = "another-secret-of-the-same-length-01234567"
-    header, payload, signature = issue_token(alice_id, SECRET, 3600).split(".")
+    header, payload, signature = issue_token(SECRET, 3600).split(".")
     bob_claims = dict(claims, sub=str(alice_id + 1))
     return {
         "signed with another key": jwt.encode(claims, other_secret, algorithm="HS256"),
         "unsigned (alg none)": jwt.encode(claims, key=None, algorithm="none"),
-        "expired": issue_token(alice_id, SECRET, 60, now=now - 3600),
+        "expired": issue_token(SECRET, 60, now=now - 3600),
         "payload swapped": ".".join(
             [
                 header,

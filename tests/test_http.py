@@ -34,10 +34,10 @@ def _account_pk(global_id: str) -> int:
 
 async def _bad_credentials(gql: Gql) -> dict[str, str]:
     """Each way an Authorization header can be wrong, for a real, existing account."""
-    pk = _account_pk(await gql.sign_up("alice"))
+    await gql.sign_up("alice")
     return {
-        "forged signature": f"Bearer {issue_token(pk, FORGER_SECRET, 3600)}",
-        "expired token": f"Bearer {issue_token(pk, SECRET, 60, now=time.time() - 3600)}",
+        "forged signature": f"Bearer {issue_token(FORGER_SECRET, 3600)}",
+        "expired token": f"Bearer {issue_token(SECRET, 60, now=time.time() - 3600)}",
         "garbage": "Bearer this-is-not-a-token",
         "another scheme": "Basic YWxpY2U6cGFzc3dvcmQxMjM=",
         "empty bearer token": "Bearer ",

@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 
 from api.app import create_app
@@ -24,7 +25,7 @@ from api.ids import INVALID_ID, IdCodec, Kind, decode_id
 from api.keys import derive_key
 from api.settings import Settings
 from models import Like
-from tests.conftest import error_codes
+from tests.conftest import Gql, error_codes
 from tests.world import BOB_CLIP, FIRST_STEPS, POPULAR, SECRET, World
 
 ALIASES = 16  # variants per request, under the aliases limit
@@ -293,3 +294,13 @@ def test_ids_without_a_configured_key_fail_loudly() -> None:
     assert done.returncode != 0
     assert "Global IDs have no key" in done.stderr
     assert done.stdout == ""
+
+
+async def test_an_access_token_names_no_account(gql: Gql) -> None:
+    """Anyone can decode a JWT: an account number in it would count the accounts made
+    between two sign-ups, which no global ID shows. The session row says whose it is."""
+    for handle in ("ann", "ben"):
+        await gql.sign_up(handle)
+        claims = jwt.decode(gql.tokens[handle], options={"verify_signature": False})
+        assert set(claims) == {"iss", "iat", "exp", "jti"}, claims
+    assert (await gql.ok("{ viewer { handle } }", as_="ben"))["viewer"] == {"handle": "ben"}
