@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api import db
 from api.generate import HISTORY_DAYS, Options, Progress, generate
+from api.ids import configure
 from api.insights import (
     TOTAL,
     Figures,
@@ -41,6 +42,7 @@ from api.insights_types import posted_day
 from models.sql import Sql
 
 EPSILON, MIN_COUNT = 1.0, 10
+SECRET = "bench-insights-secret-0123456789abcdef"
 HERE = Path(__file__).resolve().parent / ".insights"
 
 
@@ -108,11 +110,10 @@ async def _read_cost(url: str, video: VideoDays, days: int, repeat: int = 200) -
     from api.settings import Settings
     from auth.sessions import start_session
 
-    secret = "bench-insights-secret-0123456789abcdef"
     sql = Sql()
     rows = await sql.rows(f"SELECT author_id FROM video WHERE id = {sql.p(video.video_id)}")
-    token = await start_session(int(rows[0]["author_id"]), secret, 3600)
-    app = create_app(Settings(url, secret, 3600), apply_migrations=False)
+    token = await start_session(int(rows[0]["author_id"]), SECRET, 3600)
+    app = create_app(Settings(url, SECRET, 3600), apply_migrations=False)
     body = {"query": READ, "variables": {"id": encode_id(Kind.VIDEO, video.video_id), "days": days}}
     headers = {"Authorization": f"Bearer {token}"}
     times = []
@@ -130,6 +131,7 @@ async def _read_cost(url: str, video: VideoDays, days: int, repeat: int = 200) -
 
 
 async def main(likes: int, days: int) -> None:
+    configure(SECRET)  # generate's summary names the hottest video by its global ID
     shutil.rmtree(HERE, ignore_errors=True)
     HERE.mkdir()
     url = f"sqlite://{HERE / 'bench.sqlite3'}"
