@@ -10,7 +10,7 @@ threshold are dropped, and the rest are stored beside a marker row whose uniquen
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -170,10 +170,16 @@ async def _released_days(
 
 @dataclass(frozen=True)
 class VideoDays:
-    """A video, and the first day it can have likes on (the day it was posted)."""
+    """A video, its author (whose account sums its figures), and the first day it can
+    have likes on (the day it was posted)."""
 
     video_id: int
+    author_id: int
     posted: date
+
+
+def posted_day(created_at: Any) -> date:
+    return to_datetime(created_at).astimezone(UTC).date()
 
 
 def _due(videos: Iterable[VideoDays], first: date, last: date) -> list[tuple[int, date]]:
@@ -209,11 +215,13 @@ async def ensure_released(
         if value >= min_count:  # withheld figures are not stored: post-processing
             figures[key].append((dim, bucket, value))
 
+    authors = {v.video_id: v.author_id for v in videos}
+
     async def store(conn: BaseDBAsyncClient) -> int:
         won = await _claim(conn, missing)
         rows = [(v, d, *figure) for (v, d) in won for figure in figures[(v, d)]]
         await _insert_figures(conn, rows)
-        await _add_to_accounts(conn, rows)
+        await _add_to_accounts(conn, rows, authors)
         return len(won)
 
     return await write_transaction(store)
@@ -264,17 +272,12 @@ async def _insert_figures(
 
 
 async def _add_to_accounts(
-    conn: BaseDBAsyncClient, rows: Sequence[tuple[int, date, str, str, int]]
+    conn: BaseDBAsyncClient,
+    rows: Sequence[tuple[int, date, str, str, int]],
+    authors: Mapping[int, int],
 ) -> None:
     """Adds the figures just released to their authors' sums, which `Account.insights`
     reads: a video deleted later takes its own figures with it, not its account's."""
-    authors: dict[int, int] = {}
-    video_ids = sorted({row[0] for row in rows})
-    for start in range(0, len(video_ids), 500):
-        sql = Sql(conn)
-        chunk = video_ids[start : start + 500]
-        found = await sql.rows(f"SELECT id, author_id FROM video WHERE id IN ({sql.ps(chunk)})")
-        authors.update((int(r["id"]), int(r["author_id"])) for r in found)
     totals: defaultdict[tuple[int, date, str, str], int] = defaultdict(int)
     for video_id, day, dimension, bucket, count in rows:
         totals[(authors[video_id], day, dimension, bucket)] += count
@@ -339,9 +342,9 @@ async def release_all(
     Returns (videos, video-days released by this run)."""
     window = Window.ending_yesterday(days)
     sql = Sql(default_conn())
-    rows = await sql.rows("SELECT id, created_at FROM video ORDER BY id")
+    rows = await sql.rows("SELECT id, author_id, created_at FROM video ORDER BY id")
     videos = [
-        VideoDays(int(r["id"]), to_datetime(r["created_at"]).astimezone(UTC).date()) for r in rows
+        VideoDays(int(r["id"]), int(r["author_id"]), posted_day(r["created_at"])) for r in rows
     ]
     released = 0
     for start in range(0, len(videos), RELEASE_CHUNK_VIDEOS):

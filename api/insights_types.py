@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date
+from datetime import date
 from typing import Any
 
 import strawberry
@@ -25,9 +25,9 @@ from api.insights import (
     Window,
     ensure_released,
     last_closed_day,
+    posted_day,
     released_sums,
 )
-from api.rows import to_datetime
 from auth.policy import can_read_insights
 from models import AudienceProfile as AudienceProfileModel
 from models.sql import Sql
@@ -197,11 +197,7 @@ class AccountInsights:
 async def videos_of(account_id: int) -> list[VideoDays]:
     sql = Sql()
     rows = await sql.rows(f"SELECT id, created_at FROM video WHERE author_id = {sql.p(account_id)}")
-    return [VideoDays(int(r["id"]), posted_day(r["created_at"])) for r in rows]
-
-
-def posted_day(created_at: Any) -> date:
-    return to_datetime(created_at).astimezone(UTC).date()
+    return [VideoDays(int(r["id"]), account_id, posted_day(r["created_at"])) for r in rows]
 
 
 async def audience_profile_of(account_id: int) -> AudienceProfile:

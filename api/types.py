@@ -15,7 +15,7 @@ from api.cursors import ListKey
 from api.errors import BadUserInput
 from api.execution import reads_value_only
 from api.ids import Kind, encode_id
-from api.insights import VideoDays
+from api.insights import VideoDays, posted_day
 from api.insights_types import (
     AccountInsights,
     AudienceProfile,
@@ -23,7 +23,6 @@ from api.insights_types import (
     CanReadVideoInsights,
     VideoInsights,
     audience_profile_of,
-    posted_day,
 )
 from api.lists import Page, PageRequest
 from api.loaders import GraphPageLoader
@@ -342,7 +341,7 @@ class Video(Node):
         permission_classes=[CanReadVideoInsights],
     )
     def insights(self) -> VideoInsights | None:
-        video = VideoDays(self.row.id, posted_day(self.row.created_at))
+        video = VideoDays(self.row.id, self.row.author.id, posted_day(self.row.created_at))
         return VideoInsights(video=video, like_count=self.row.like_count)
 
 

@@ -35,10 +35,10 @@ from api.insights import (
     Window,
     ensure_released,
     last_closed_day,
+    posted_day,
     released_sums,
     true_counts,
 )
-from api.insights_types import posted_day
 from models.sql import Sql
 
 EPSILON, MIN_COUNT = 1.0, 10
@@ -49,10 +49,11 @@ HERE = Path(__file__).resolve().parent / ".insights"
 async def _videos_near(likes: int) -> VideoDays:
     sql = Sql()
     rows = await sql.rows(
-        "SELECT id, created_at, like_count FROM video"
+        "SELECT id, author_id, created_at, like_count FROM video"
         f" ORDER BY ABS(like_count - {sql.p(likes)}), id LIMIT 1"
     )
-    return VideoDays(int(rows[0]["id"]), posted_day(rows[0]["created_at"]))
+    row = rows[0]
+    return VideoDays(int(row["id"]), int(row["author_id"]), posted_day(row["created_at"]))
 
 
 async def _accuracy(label: str, video: VideoDays, days: int) -> None:
@@ -110,9 +111,7 @@ async def _read_cost(url: str, video: VideoDays, days: int, repeat: int = 200) -
     from api.settings import Settings
     from auth.sessions import start_session
 
-    sql = Sql()
-    rows = await sql.rows(f"SELECT author_id FROM video WHERE id = {sql.p(video.video_id)}")
-    token = await start_session(int(rows[0]["author_id"]), SECRET, 3600)
+    token = await start_session(video.author_id, SECRET, 3600)
     app = create_app(Settings(url, SECRET, 3600), apply_migrations=False)
     body = {"query": READ, "variables": {"id": encode_id(Kind.VIDEO, video.video_id), "days": days}}
     headers = {"Authorization": f"Bearer {token}"}

@@ -125,13 +125,15 @@ def _socket_inodes(pid: int) -> set[str]:
     return inodes
 
 
-def _tcp_inodes(port: int, state: str) -> set[str]:
-    """Inodes of the sockets whose local port is `port`, in `state`."""
+def _tcp_inodes(port: int, state: str, remote_port: int | None = None) -> set[str]:
+    """Inodes of the sockets whose local port is `port`, in `state` (and connected from
+    `remote_port`, when given)."""
     found = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         for line in Path(table).read_text().splitlines()[1:]:
             fields = line.split()
-            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == state:
+            local, remote = (int(f.rsplit(":", 1)[1], 16) for f in fields[1:3])
+            if local == port and fields[3] == state and remote_port in (None, remote):
                 found.add(fields[9])
     return found
 
@@ -263,14 +265,9 @@ async def _post(
 
 def _owner(port: int, client_port: int, workers: dict[int, str]) -> int:
     """The worker that accepted the connection from `client_port` to `port`."""
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            fields = line.split()
-            local, remote = (int(f.rsplit(":", 1)[1], 16) for f in fields[1:3])
-            if (local, remote, fields[3]) == (port, client_port, ESTABLISHED):
-                (pid,) = [pid for pid in workers if fields[9] in _socket_inodes(pid)]
-                return pid
-    raise AssertionError(f"no connection from port {client_port}")
+    (inode,) = _tcp_inodes(port, ESTABLISHED, client_port)
+    (pid,) = [pid for pid in workers if inode in _socket_inodes(pid)]
+    return pid
 
 
 VIEWER = "{ viewer { handle } }"
